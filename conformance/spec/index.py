@@ -117,7 +117,9 @@ def _content_schema(content: dict[str, Any] | None) -> dict[str, Any] | None:
     return None
 
 
-def _is_paginated(doc: dict[str, Any], params: tuple[Parameter, ...], responses: dict[str, ResponseSpec]) -> bool:
+def _is_paginated(
+    doc: dict[str, Any], params: tuple[Parameter, ...], responses: dict[str, ResponseSpec]
+) -> bool:
     if not any(p.location == "query" and p.name in CURSOR_PARAMS for p in params):
         return False
     for status, response in responses.items():
@@ -146,6 +148,8 @@ def schema_properties(doc: dict[str, Any], schema: Any, depth: int = 0) -> dict[
 
 def _has_type(schema: dict[str, Any], kind: str) -> bool:
     declared = schema.get("type")
-    return declared == kind or (isinstance(declared, list) and kind in declared) or (
-        kind == "array" and "items" in schema
+    return (
+        declared == kind
+        or (isinstance(declared, list) and kind in declared)
+        or (kind == "array" and "items" in schema)
     )

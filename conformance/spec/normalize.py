@@ -33,7 +33,8 @@ class Normalisation:
 class _Fixes:
     def __init__(self) -> None:
         self.openapi30 = Normalisation(
-            "openapi-3.0-upgrade", "OpenAPI 3.0 document read as 3.1 (schemas converted to JSON Schema 2020-12)"
+            "openapi-3.0-upgrade",
+            "OpenAPI 3.0 document read as 3.1 (schemas converted to JSON Schema 2020-12)",
         )
         self.nullable = Normalisation("nullable", "3.0-style `nullable: true` turned into a `null` type")
         self.exclusive = Normalisation(
@@ -41,14 +42,24 @@ class _Fixes:
         )
         self.required = Normalisation("duplicate-required", "duplicate entries removed from `required`")
         self.query_paths = Normalisation(
-            "query-in-path-key", "path keys carrying a query string (`?beta=true`) moved to plain paths"
+            "query-in-path-key",
+            "path keys carrying a query string (`?beta=true`) moved to plain paths; a variant whose plain path"
+            " already has that method is the same endpoint and is dropped",
         )
         self.discriminator = Normalisation(
-            "discriminator-mapping", "discriminators without a mapping given one (or dropped if none derivable)"
+            "discriminator-mapping",
+            "discriminators without a mapping given one (or dropped if none derivable)",
         )
 
     def all(self) -> list[Normalisation]:
-        return [self.openapi30, self.nullable, self.exclusive, self.required, self.query_paths, self.discriminator]
+        return [
+            self.openapi30,
+            self.nullable,
+            self.exclusive,
+            self.required,
+            self.query_paths,
+            self.discriminator,
+        ]
 
 
 def normalize(document: dict[str, Any]) -> tuple[list[Normalisation], set[str]]:
@@ -86,7 +97,9 @@ def _walk(node: Any, pointer: str, fixes: _Fixes, refs: set[str], discriminators
         for key, value in node.items():
             if key in _DATA_KEYS or not isinstance(value, (dict, list)):
                 continue
-            _walk(value, f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}", fixes, refs, discriminators)
+            _walk(
+                value, f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}", fixes, refs, discriminators
+            )
     elif isinstance(node, list):
         for i, item in enumerate(node):
             if isinstance(item, (dict, list)):
@@ -137,7 +150,9 @@ def _move_query_paths(document: dict[str, Any], fix: Normalisation) -> None:
             target[method] = operation
 
 
-def _map_discriminator(document: dict[str, Any], node: dict[str, Any], pointer: str, fix: Normalisation) -> None:
+def _map_discriminator(
+    document: dict[str, Any], node: dict[str, Any], pointer: str, fix: Normalisation
+) -> None:
     disc = node["discriminator"]
     prop = disc["propertyName"]
     mapping: dict[str, str] = {}
