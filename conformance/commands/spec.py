@@ -22,6 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     info.add_argument("--verbose", "-v", action="store_true", help="list every normalisation and overlay")
     info.add_argument("--json", action="store_true", help="print JSON instead of text")
     info.set_defaults(handler=run_info)
+    from conformance.commands import spec_diff  # `spec diff`, owned by the drift area
+
+    spec_diff.register(spec_sub)
 
 
 def summary(spec: Spec, verbose: bool = False) -> dict[str, Any]:
