@@ -1,0 +1,116 @@
+"""The conformance oracles: named checks that judge one recorded `Exchange` against the spec.
+
+Checks take an exchange (request and response) and nothing else, so the runner, the proxy and
+replay all use them unchanged.
+
+    from conformance.checks import run_checks, CheckConfig
+    violations = run_checks(exchange, spec)                       # every registered check
+    violations = run_checks(exchange, spec, checks=["response.schema", "error.envelope"],
+                            config=CheckConfig(error_types="strict"))
+
+Public API
+----------
+`Violation`     one broken expectation: check id, severity ("error" | "warning"), family ("schema",
+                "errors", "pagination", "lifecycle", "streaming", "http"), operation_id, message (one
+                line), expected, got (trimmed excerpt), path (JSON path into the body, e.g.
+                "$.data[0].id"), request, status; `to_dict()` and `signature()` -> (check, operation,
+                status, path with indices as [*]) for grouping.
+`check(...)`    decorator registering `(ctx, exchange) -> Iterable[Finding]` under an id; `CHECKS`
+                maps id -> `Check` (id, severity, family, description). A `Finding` is what a
+                check yields (message, expected, got, path, optional severity override).
+`run_checks`    run all (or the named: ids or families) checks on one exchange; `select(names)`.
+`CheckConfig`   error-table strictness, required headers, id prefixes, relaxations.
+`Validators`    jsonschema-rs validators compiled lazily once per (operation, status, media type)
+                or per schema node; `validators(spec)` is the shared cache, `validate(spec, node,
+                instance)` validates anything against any schema node of the spec.
+`check_traversal(pages, ...)`  a whole cursor walk (`pagination.traversal`), for scenarios.
+`match_operation(spec, method, path)`  the operation of a recorded request without an operation id.
+
+Contract tables the spec lacks ship in the `spec` data package: `error_types.yaml` (status <-> error
+`type`), `objects.yaml` (id prefixes, delete answers, timestamp fields), `streams.yaml` (the grammar
+of each stream kind).
+
+Relaxations (documented, on by default):
+- `first_id`/`last_id` may be null on an empty list (the spec declares required strings, the real
+  API answers null); `CheckConfig(relax_empty_list_cursors=False)` turns it off.
+- a JSON body declared as a bare string (file downloads) accepts any content type and body.
+- createRun / createThreadAndRun / submitToolOuputsToRun may answer text/event-stream on
+  `stream: true` although the spec declares only JSON.
+- `positive.accepted` passes a 400 about a referenced object (param `*_id(s)`, code `*not_found`):
+  whether an id exists is state, not schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from conformance.checks import errors, http, objects, pagination, streaming  # noqa: F401  (registers)
+from conformance.checks.context import Context, match_operation
+from conformance.checks.model import (
+    CHECKS,
+    FAMILIES,
+    SEVERITIES,
+    Check,
+    CheckConfig,
+    Finding,
+    Violation,
+    check,
+)
+from conformance.checks.pagination import check_traversal
+from conformance.checks.validation import SchemaError, Validators, validate, validators
+from conformance.errors import ConformanceError
+from conformance.exchange import Exchange
+from conformance.spec import Spec
+
+__all__ = [
+    "CHECKS",
+    "FAMILIES",
+    "SEVERITIES",
+    "Check",
+    "CheckConfig",
+    "Context",
+    "Finding",
+    "SchemaError",
+    "Validators",
+    "Violation",
+    "check",
+    "check_traversal",
+    "match_operation",
+    "run_checks",
+    "select",
+    "validate",
+    "validators",
+]
+
+
+def select(names: Iterable[str] | None) -> list[Check]:
+    """The checks named (ids, or families such as `pagination`); all when `names` is None."""
+    if names is None:
+        return list(CHECKS.values())
+    chosen: dict[str, Check] = {}
+    for name in names:
+        if name in CHECKS:
+            chosen[name] = CHECKS[name]
+        elif name in FAMILIES:
+            chosen.update({c.id: c for c in CHECKS.values() if c.family == name})
+        else:
+            raise ConformanceError(f"unknown check {name!r} (see `openai-conformance checks`)")
+    return list(chosen.values())
+
+
+def run_checks(
+    exchange: Exchange, spec: Spec, *, checks: Iterable[str] | None = None, config: CheckConfig | None = None
+) -> list[Violation]:
+    """Every violation the selected checks find in one exchange (errors first, then warnings).
+
+    An exchange without an HTTP status (status < 100: the transport failed) has nothing to judge.
+    """
+    rules = select(checks)
+    if exchange.response.status < 100:
+        return []
+    ctx = Context.of(spec, config)
+    found: list[Violation] = []
+    for rule in rules:
+        found.extend(rule.run(ctx, exchange))
+    found.sort(key=lambda v: v.severity != "error")
+    return found

@@ -1,0 +1,135 @@
+"""The error contract: the envelope of every 4xx/5xx, and what valid and invalid requests must get."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from conformance.checks.context import Context, table
+from conformance.checks.model import Finding, check, excerpt
+from conformance.exchange import Exchange
+
+ENVELOPE = '{"error": {"message": str, "type": str, "param": str|null, "code": str|null}}'
+
+
+def envelope_problems(body: Any) -> list[tuple[str, str, Any]]:
+    """(path, what is wrong, what was there) for each way `body` misses the OpenAI error envelope."""
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        got = body.get("error") if isinstance(body, dict) and "error" in body else body
+        where = "$.error" if isinstance(body, dict) and "error" in body else "$"
+        return [(where, "the body is not an error envelope", got)]
+    error = body["error"]
+    problems = []
+    message = error.get("message")
+    if not isinstance(message, str) or not message.strip():
+        problems.append(("$.error.message", "error.message must be a non-empty string", message))
+    if not isinstance(error.get("type"), str) or not error.get("type"):
+        problems.append(("$.error.type", "error.type must be a non-empty string", error.get("type")))
+    for key in ("param", "code"):
+        if key not in error:
+            problems.append((f"$.error.{key}", f"error.{key} is missing (string or null expected)", None))
+        elif error[key] is not None and not isinstance(error[key], str):
+            problems.append((f"$.error.{key}", f"error.{key} must be a string or null", error[key]))
+    return problems
+
+
+def about_a_reference(error: dict[str, Any]) -> bool:
+    """A 400 about an id that names no existing object: the spec cannot promise the object exists."""
+    param, code = error.get("param"), error.get("code")
+    parts = (
+        [p for p in re.split(r"[.\[\]]+", param) if p and not p.isdigit()] if isinstance(param, str) else []
+    )
+    leaf = parts[-1] if parts else ""
+    return leaf.endswith(("_id", "_ids")) or (isinstance(code, str) and code.endswith("not_found"))
+
+
+def allowed_types(status: int) -> list[str] | None:
+    statuses = table("error_types.yaml").get("statuses") or {}
+    return statuses.get(str(status)) or statuses.get(f"{str(status)[0]}XX")
+
+
+@check(
+    "error.envelope",
+    family="errors",
+    description="Every 4xx/5xx answers the JSON error envelope (non-empty message, string type, "
+    "param and code string or null) and its type fits the status per spec/error_types.yaml.",
+)
+def error_envelope(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
+    response = exchange.response
+    if response.status < 400 or exchange.request.method == "HEAD":
+        return
+    if not response.is_json:
+        yield Finding(
+            f"the {response.status} body is not JSON",
+            expected=ENVELOPE,
+            got=response.text(120) if response.content else "(empty body)",
+        )
+        return
+    body = response.json()
+    problems = envelope_problems(body)
+    for path, message, got in problems:
+        yield Finding(message, expected=ENVELOPE, got=excerpt(got), path=path)
+    if problems or ctx.config.error_types == "off":
+        return
+    kind = body["error"]["type"]
+    allowed = allowed_types(response.status)
+    if allowed and kind not in allowed:
+        yield Finding(
+            f"error type {kind!r} does not fit status {response.status}",
+            expected=" | ".join(allowed),
+            got=kind,
+            path="$.error.type",
+            severity="error" if ctx.config.error_types == "strict" else "warning",
+        )
+
+
+@check(
+    "negative.rejected",
+    family="errors",
+    description="A request labelled invalid gets a 4xx (with the envelope), never a 2xx or a 5xx.",
+)
+def negative_rejected(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
+    request, status = exchange.request, exchange.response.status
+    if request.mode != "negative" or 400 <= status < 500:
+        return
+    broken = f" (it breaks {request.breaks})" if request.breaks else ""
+    yield Finding(
+        f"an invalid request was answered {status}{broken}",
+        expected="4xx",
+        got=f"{status} {exchange.response.text(120)}",
+    )
+
+
+@check(
+    "positive.accepted",
+    family="errors",
+    description="A request valid per the spec is not answered 400 or 422; a rejection about a referenced "
+    "object (param `*_id`, code `*not_found`) is state, not schema, and passes.",
+)
+def positive_accepted(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
+    status = exchange.response.status
+    if exchange.request.mode != "positive" or status not in (400, 422):
+        return
+    reason = exchange.response.text(160)
+    body = exchange.response.json() if exchange.response.is_json else None
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        if about_a_reference(error):
+            return
+        if error.get("message"):
+            reason = str(error["message"])[:160] + (
+                f" (param {error['param']})" if error.get("param") else ""
+            )
+    yield Finding(f"a valid request was rejected with {status}", expected="not 400/422", got=reason)
+
+
+@check(
+    "server.error",
+    family="errors",
+    description="Any 5xx is a violation; the violation carries the request that reproduces it.",
+)
+def server_error(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
+    status = exchange.response.status
+    if status >= 500:
+        yield Finding(f"the server failed with {status}", expected="no 5xx", got=exchange.response.text(160))

@@ -1,0 +1,224 @@
+"""Checks on the HTTP envelope and the body schema: status, content type, headers, response.schema."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from conformance.checks.context import Context, table
+from conformance.checks.model import Finding, check, excerpt
+from conformance.checks.validation import errors_of
+from conformance.exchange import Exchange
+from conformance.spec import Operation, ResponseSpec
+
+SSE = "text/event-stream"
+JSON_TYPES = ("application/json",)
+
+
+def declared(op: Operation, status: int) -> ResponseSpec | None:
+    """The response the spec declares for a status (exact, `2XX` range or `default`)."""
+    return op.response_for(status)
+
+
+def is_json_media(media_type: str | None) -> bool:
+    return bool(media_type) and (media_type in JSON_TYPES or media_type.endswith("+json"))
+
+
+def media_matches(declared_type: str, actual: str) -> bool:
+    if declared_type in ("*/*", actual):
+        return True
+    major, _, minor = declared_type.partition("/")
+    return minor == "*" and actual.startswith(major + "/")
+
+
+def raw_bytes_body(schema: Any) -> bool:
+    """A JSON body declared as a bare string stands for file bytes (downloadFile): any type goes."""
+    return isinstance(schema, dict) and schema.get("type") == "string" and "format" not in schema
+
+
+def asked_to_stream(exchange: Exchange) -> bool:
+    body = exchange.request.body
+    return isinstance(body, dict) and body.get("stream") is True
+
+
+def streams_per_table(operation_id: str) -> bool:
+    """Operations that stream on `stream: true` although the spec declares no text/event-stream
+    (createRun, createThreadAndRun, submitToolOuputsToRun): spec/streams.yaml lists them."""
+    kinds = (table("streams.yaml").get("kinds") or {}).values()
+    return any(operation_id in kind.get("operations", ()) for kind in kinds)
+
+
+def is_stream(exchange: Exchange) -> bool:
+    return exchange.response.events is not None or exchange.response.media_type == SSE
+
+
+@check(
+    "response.status",
+    severity="error",
+    family="http",
+    description="The status is one the operation declares (spec plus the error overlay); "
+    "undeclared 2xx are reported by response.schema.",
+)
+def response_status(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
+    op = ctx.operation(exchange)
+    status = exchange.response.status
+    if op is None or 200 <= status < 300 or declared(op, status) is not None:
+        return
+    statuses = ", ".join(op.responses)
+    yield Finding(
+        f"status {status} is not declared for {op.method} {op.path}",
+        expected=statuses,
+        got=str(status),
+        severity="warning" if 400 <= status < 500 else None,
+    )
+
+
+@check(
+    "response.content_type",
+    family="http",
+    description="The Content-Type is one declared for the status; a `stream: true` request gets "
+    "text/event-stream; errors answer application/json.",
+)
+def response_content_type(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
+    op = ctx.operation(exchange)
+    response = exchange.response
+    if op is None or exchange.request.method == "HEAD" or response.status in (204, 304):
+        return
+    actual = response.media_type
+    if response.status >= 400:
+        if response.content and not is_json_media(actual):
+            yield Finding(
+                "an error answer should be JSON", expected="application/json", got=actual or "(none)"
+            )
+        return
+    spec = declared(op, response.status)
+    if spec is None or not spec.content:
+        return
+    if not response.content and not response.events:
+        return  # an empty body is judged by response.schema
+    if any(raw_bytes_body(schema) for schema in spec.content.values()):
+        return
+    if actual == SSE and asked_to_stream(exchange) and streams_per_table(op.id):
+        return
+    if actual is None:
+        yield Finding(
+            "the response has a body but no Content-Type", expected=", ".join(spec.content), got="(none)"
+        )
+        return
+    if SSE in spec.content and asked_to_stream(exchange) and actual != SSE:
+        yield Finding("a `stream: true` request should answer text/event-stream", expected=SSE, got=actual)
+        return
+    if actual == SSE and SSE in spec.content and not asked_to_stream(exchange):
+        yield Finding(
+            "the answer streams although the request did not ask for `stream: true`",
+            expected=", ".join(t for t in spec.content if t != SSE) or "a non-streamed body",
+            got=actual,
+            severity="warning",
+        )
+        return
+    if not any(media_matches(t, actual) for t in spec.content):
+        yield Finding(
+            f"Content-Type {actual} is not declared for status {response.status}",
+            expected=", ".join(spec.content),
+            got=actual,
+        )
+
+
+@check(
+    "response.headers",
+    family="http",
+    description="Declared response headers are present and match their schema; configured headers "
+    "(x-request-id by default) are present.",
+)
+def response_headers(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
+    op = ctx.operation(exchange)
+    headers = exchange.response.headers
+    for name in ctx.config.required_headers:
+        if name not in headers:
+            yield Finding(f"header {name} is missing", expected=f"a {name} header", got="(absent)")
+    spec = declared(op, exchange.response.status) if op is not None else None
+    for name, header in (spec.headers if spec else {}).items():
+        header = ctx.spec.resolve(header) or {}
+        value = headers.get(name.lower())
+        if value is None:
+            if header.get("required"):
+                yield Finding(
+                    f"declared header {name} is missing", expected=f"a {name} header", got="(absent)"
+                )
+            continue
+        schema = header.get("schema")
+        if name.lower() == "transfer-encoding" or schema is None:
+            continue
+        parsed = _header_value(value)
+        if not ctx.validators.is_valid(schema, parsed) and not ctx.validators.is_valid(schema, value):
+            yield Finding(f"header {name} does not match its schema", expected=excerpt(schema), got=value)
+
+
+def _header_value(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+@check(
+    "response.schema",
+    family="schema",
+    description="A 2xx body validates against the schema declared for its status and media type; "
+    "a 2xx the spec does not declare is a violation (4xx/5xx go to error.envelope).",
+)
+def response_schema(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
+    op = ctx.operation(exchange)
+    response = exchange.response
+    if op is None or not 200 <= response.status < 300:
+        return
+    spec = op.responses.get(str(response.status)) or op.responses.get("2XX") or op.responses.get("default")
+    if spec is None:
+        yield Finding(
+            f"status {response.status} is not declared for {op.method} {op.path}",
+            expected=", ".join(s for s in op.responses if s.startswith("2")) or "a declared 2xx",
+            got=str(response.status),
+        )
+        return
+    if is_stream(exchange) or not spec.content:
+        return  # streams are judged event by event in sse.stream
+    media = response.media_type
+    schema_media = media if media in spec.content else None
+    if schema_media is None:
+        json_declared = [t for t in spec.content if is_json_media(t)]
+        if (media is None or is_json_media(media)) and len(json_declared) == 1:
+            schema_media = json_declared[0]
+    if schema_media is None or not is_json_media(schema_media):
+        return  # binary bodies, or a content type response.content_type already reports
+    schema = spec.content[schema_media]
+    if schema is None or raw_bytes_body(schema):
+        return
+    if not response.is_json:
+        what = "the body is not valid JSON" if response.content else "the body is empty"
+        yield Finding(what, expected=f"JSON ({schema_media})", got=response.text(120) or "(empty)")
+        return
+    validator = ctx.validators.for_response(op, spec.status, schema_media)
+    if validator is None:
+        return
+    body = response.json()
+    for error in errors_of(validator, body):
+        if _relaxed(ctx, body, error.path, error.instance):
+            continue
+        yield Finding(
+            error.message,
+            expected=f"schema at {error.schema_path}",
+            got=excerpt(error.instance),
+            path=error.path,
+        )
+
+
+def _relaxed(ctx: Context, body: Any, path: str, instance: Any) -> bool:
+    """Documented relaxation: `first_id`/`last_id` may be null on an empty list (the real API does this)."""
+    return (
+        ctx.config.relax_empty_list_cursors
+        and path in ("$.first_id", "$.last_id")
+        and instance is None
+        and isinstance(body, dict)
+        and body.get("data") == []
+    )

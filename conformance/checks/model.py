@@ -1,0 +1,179 @@
+"""Violations, the check registry and the configuration every check reads."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from conformance.exchange import Request
+
+if TYPE_CHECKING:
+    from conformance.checks.context import Context
+    from conformance.exchange import Exchange
+
+SEVERITIES = ("error", "warning")
+FAMILIES = ("schema", "errors", "pagination", "lifecycle", "streaming", "http")
+EXCERPT_CHARS = 200
+
+
+@dataclass
+class Violation:
+    """One broken expectation: what was expected, what came back, where, and the request that caused it."""
+
+    check: str
+    severity: str  # "error" | "warning"
+    family: str
+    operation_id: str | None
+    message: str  # one line
+    expected: str | None = None
+    got: str | None = None  # a trimmed excerpt
+    path: str = "$"  # JSON path into the body, e.g. "$.data[0].id"
+    request: Request | None = None
+    status: int | None = None  # the response status, None when not tied to one response
+
+    def signature(self) -> tuple[str, str, str, str]:
+        """Stable across runs: array indices and ids are not part of it, so repeats group together."""
+        status = "" if self.status is None else str(self.status)
+        return (self.check, self.operation_id or "", status, re.sub(r"\[\d+\]", "[*]", self.path))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "severity": self.severity,
+            "family": self.family,
+            "operation_id": self.operation_id,
+            "status": self.status,
+            "message": self.message,
+            "expected": self.expected,
+            "got": self.got,
+            "path": self.path,
+            "request": self.request.to_dict() if self.request is not None else None,
+            "signature": list(self.signature()),
+        }
+
+
+def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
+    """A short printable rendering of a body fragment, for `Violation.got`."""
+    if isinstance(value, bytes):
+        text = value.decode("utf-8", errors="replace")
+    elif isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+        except (TypeError, ValueError):
+            text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def json_path(parts: Iterable[str | int]) -> str:
+    out = "$"
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            out += f".{part}"
+        else:
+            out += f"[{json.dumps(part)}]"
+    return out
+
+
+@dataclass
+class Finding:
+    """What a check function yields; the registry turns it into a `Violation` with the check's metadata."""
+
+    message: str
+    expected: Any = None
+    got: Any = None
+    path: str = "$"
+    severity: str | None = None  # overrides the check's default
+
+
+CheckFunction = Callable[["Context", "Exchange"], Iterable[Finding] | None]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    severity: str
+    family: str
+    description: str
+    function: CheckFunction = field(repr=False, compare=False)
+
+    def run(self, ctx: Context, exchange: Exchange) -> list[Violation]:
+        """The check's violations; a check that crashes (e.g. on a schema jsonschema-rs cannot compile
+        in a user's spec) reports that as one violation instead of ending the whole run."""
+        try:
+            return [self.violation(f, exchange) for f in self.function(ctx, exchange) or ()]
+        except Exception as exc:  # noqa: BLE001
+            message = f"the check could not judge this exchange: {type(exc).__name__}: {exc}"
+            finding = Finding(" ".join(message.split())[:300], severity="warning")
+            return [self.violation(finding, exchange)]
+
+    def violation(self, finding: Finding, exchange: Exchange) -> Violation:
+        return Violation(
+            check=self.id,
+            severity=finding.severity or self.severity,
+            family=self.family,
+            operation_id=exchange.request.operation_id,
+            message=finding.message,
+            expected=None if finding.expected is None else _text(finding.expected),
+            got=None if finding.got is None else _text(finding.got),
+            path=finding.path,
+            request=exchange.request,
+            status=exchange.response.status,
+        )
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else excerpt(value)
+
+
+CHECKS: dict[str, Check] = {}
+
+
+def check(
+    id: str, *, severity: str = "error", family: str, description: str
+) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check: a small function `(ctx, exchange)` yielding `Finding`s."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"check {id}: severity must be one of {SEVERITIES}")
+    if family not in FAMILIES:
+        raise ValueError(f"check {id}: family must be one of {FAMILIES}")
+
+    def register(function: CheckFunction) -> CheckFunction:
+        if id in CHECKS:
+            raise ValueError(f"check {id!r} is registered twice")
+        CHECKS[id] = Check(id, severity, family, " ".join(description.split()), function)
+        return function
+
+    return register
+
+
+@dataclass
+class CheckConfig:
+    """What a team may tune without editing checks.
+
+    error_types: how `error.envelope` treats a status/`type` pair outside `spec/error_types.yaml`:
+      "strict" (error), "lenient" (warning, the default: the table is observed behaviour, not spec) or "off".
+    required_headers: response headers every answer must carry (x-request-id, as the real API sends).
+    id_prefixes: warn when an object's id lacks the prefix `spec/objects.yaml` lists for its kind.
+    relax_empty_list_cursors: accept `first_id`/`last_id` null on an empty list although the spec
+      declares them required strings (the real API answers null; see the README's relaxations).
+    max_timestamp_skew: seconds a timestamp may lie in the future before it counts as implausible.
+    """
+
+    error_types: str = "lenient"
+    required_headers: tuple[str, ...] = ("x-request-id",)
+    id_prefixes: bool = True
+    relax_empty_list_cursors: bool = True
+    max_timestamp_skew: float = 10 * 365 * 86400.0
+    stream_schema: bool = True
+
+    def __post_init__(self) -> None:
+        if self.error_types not in ("strict", "lenient", "off"):
+            raise ValueError("error_types must be strict, lenient or off")
+        self.required_headers = tuple(h.lower() for h in self.required_headers)
