@@ -17,6 +17,15 @@ from conformance.errors import EXIT_USAGE, ConformanceError
 # One module per subcommand, in `conformance.commands`.
 COMMANDS = [
     "spec",
+    "checks",
+    "report",
+    "baseline",
+    "proxy",
+    "replay",
+    "run",
+    "fuzz",
+    "emulator",
+    "profiles",
 ]
 
 EXIT_CODES_HELP = """exit codes:

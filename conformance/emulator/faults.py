@@ -1,0 +1,718 @@
+"""Fault injection: named ways a real server breaks the API's contracts, wrapped around the emulator.
+
+A conformance suite is only as good as the faults it catches. Each `Fault` here breaks one contract
+the way a real OpenAI-compatible server does (a dropped field, `last_id` off by one, a stream without
+`[DONE]`, an object still there after its delete) and names the check expected to catch it, so the
+detection power of the suite is a number (`benchmarks/detection.py`, `docs/faults.md`).
+
+    app = create_app(faults=["stream-without-done", "limit-ignored"])
+    openai-conformance emulator --fault stream-without-done
+
+Faults act in an ASGI middleware around the emulator (`install`): a fault may rewrite the request
+before the emulator sees it (`before`) and the buffered response after (`after`), so the emulator's
+own code stays correct. Faults that need memory (the body of a deleted object) keep it in
+`Call.memory`, private to the fault and the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from conformance.errors import ConformanceError
+
+FAMILIES = ("schema", "errors", "pagination", "lifecycle", "streaming", "http")
+JSON = "application/json"
+SSE = "text/event-stream"
+
+
+@dataclass
+class Call:
+    """One request and its (buffered) response, as a fault sees and rewrites them."""
+
+    method: str
+    path: str  # below the base path, e.g. /assistants/asst_1
+    operation_id: str | None
+    query: dict[str, str]
+    body: bytes
+    memory: dict[str, Any]
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    content: bytes = b""
+
+    # -- request -------------------------------------------------------------------------------
+
+    def request_json(self) -> Any:
+        try:
+            return json.loads(self.body) if self.body else None
+        except ValueError:
+            return None
+
+    def set_request_json(self, value: Any) -> None:
+        self.body = json.dumps(value).encode()
+
+    # -- response ------------------------------------------------------------------------------
+
+    @property
+    def media_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def json(self) -> Any:
+        """The response body as JSON, or None when it is not JSON."""
+        if self.media_type != JSON:
+            return None
+        try:
+            return json.loads(self.content)
+        except ValueError:
+            return None
+
+    def set_json(self, value: Any, status: int | None = None) -> None:
+        self.content = json.dumps(value, separators=(",", ":")).encode()
+        self.headers["content-type"] = JSON
+        if status is not None:
+            self.status = status
+
+    def set_text(self, text: str, media_type: str, status: int | None = None) -> None:
+        self.content = text.encode()
+        self.headers["content-type"] = media_type
+        if status is not None:
+            self.status = status
+
+    def events(self) -> list[str]:
+        """A text/event-stream body as its event blocks (the text between blank lines)."""
+        text = self.content.decode("utf-8", errors="replace").replace("\r\n", "\n")
+        return [block for block in text.split("\n\n") if block.strip()]
+
+    def set_events(self, blocks: list[str]) -> None:
+        self.content = "".join(block + "\n\n" for block in blocks).encode()
+
+
+Hook = Callable[[Call], None]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One broken contract: what it breaks, how to expose it, and which check must report it."""
+
+    name: str
+    family: str  # the contract family it breaks (see `conformance.checks.FAMILIES`)
+    check: str  # the check id that reports it
+    description: str  # what a real server does wrong
+    operations: tuple[str, ...]  # operation ids a run must exercise to expose it
+    phases: tuple[str, ...]  # runner phases that expose it
+    after: Hook | None = field(default=None, repr=False, compare=False)
+    before: Hook | None = field(default=None, repr=False, compare=False)
+
+
+FAULTS: dict[str, Fault] = {}
+
+
+def fault(
+    name: str,
+    *,
+    family: str,
+    check: str,
+    operations: Iterable[str],
+    phases: Iterable[str] = ("positive",),
+    stage: str = "after",
+) -> Callable[[Hook], Hook]:
+    """Register a hook as a named fault; its docstring is the fault's description."""
+    if family not in FAMILIES:
+        raise ValueError(f"fault {name}: unknown family {family!r}")
+
+    def register(hook: Hook) -> Hook:
+        if name in FAULTS:
+            raise ValueError(f"fault {name!r} is registered twice")
+        FAULTS[name] = Fault(
+            name,
+            family,
+            check,
+            " ".join((hook.__doc__ or "").split()),
+            tuple(operations),
+            tuple(phases),
+            **{stage: hook},
+        )
+        return hook
+
+    return register
+
+
+def resolve(names: Iterable[str]) -> list[Fault]:
+    """The faults named, in order; an unknown name is a usage error (exit 2) listing the known ones."""
+    chosen: list[Fault] = []
+    for name in names:
+        if name not in FAULTS:
+            raise ConformanceError(f"unknown fault {name!r} (known: {', '.join(sorted(FAULTS))})")
+        if FAULTS[name] not in chosen:
+            chosen.append(FAULTS[name])
+    return chosen
+
+
+def install(app: Any, names: Iterable[str]) -> list[Fault]:
+    """Wrap an emulator app (from `create_app`) in the named faults; returns them."""
+    faults = resolve(names)
+    if faults:
+        app.add_middleware(
+            FaultMiddleware,
+            faults=faults,
+            router=app.state.emulator.router,
+            base_path=app.state.settings.base_path,
+        )
+        app.state.faults = [f.name for f in faults]
+    return faults
+
+
+class FaultMiddleware:
+    """Buffers each request and response so the faults can rewrite them; streams are buffered too."""
+
+    def __init__(self, app: ASGIApp, faults: list[Fault], router: Any, base_path: str = "/v1") -> None:
+        self.app = app
+        self.faults = faults
+        self.router = router
+        self.base_path = base_path
+        self.memory: dict[str, dict[str, Any]] = {f.name: {} for f in faults}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        path = scope["path"]
+        inner = path[len(self.base_path) :] if path.startswith(self.base_path) else path
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+        operation, _, _ = self.router.match(scope["method"], inner, query)
+        call = Call(scope["method"], inner, operation.id if operation else None, dict(query), body, {})
+        for item in self.faults:
+            if item.before is not None:
+                call.memory = self.memory[item.name]
+                item.before(call)
+        if call.query != query:
+            scope = {**scope, "query_string": urlencode(call.query).encode()}
+        if call.body != body:
+            headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
+            scope = {**scope, "headers": [*headers, (b"content-length", str(len(call.body)).encode())]}
+        sent = False
+        done = asyncio.Event()
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:  # a streaming response listens for a disconnect: none comes before it is done
+                await done.wait()
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": call.body, "more_body": False}
+
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        try:
+            await self.app(scope, replay, capture)
+        finally:
+            done.set()
+        call.status = start.get("status", 500)
+        call.headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in start.get("headers", [])}
+        call.content = b"".join(chunks)
+        for item in self.faults:
+            if item.after is not None:
+                call.memory = self.memory[item.name]
+                item.after(call)
+        call.headers.pop("content-length", None)
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in call.headers.items()]
+        headers.append((b"content-length", str(len(call.content)).encode()))
+        await send({"type": "http.response.start", "status": call.status, "headers": headers})
+        await send({"type": "http.response.body", "body": call.content, "more_body": False})
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _object(call: Call, kind: str) -> dict[str, Any] | None:
+    """The 2xx JSON body when it is one object of `kind` (its `object` field)."""
+    body = call.json() if call.ok else None
+    return body if isinstance(body, dict) and body.get("object") == kind else None
+
+
+def _list(call: Call) -> dict[str, Any] | None:
+    body = call.json() if call.ok else None
+    return body if isinstance(body, dict) and isinstance(body.get("data"), list) else None
+
+
+def _error(call: Call) -> dict[str, Any] | None:
+    body = call.json() if call.status >= 400 else None
+    return body if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+
+
+def _data(block: str) -> str | None:
+    lines = [line[5:].lstrip() for line in block.split("\n") if line.startswith("data:")]
+    return "\n".join(lines) if lines else None
+
+
+def _event(block: str) -> str | None:
+    for line in block.split("\n"):
+        if line.startswith("event:"):
+            return line[6:].strip()
+    return None
+
+
+def _typed_events(call: Call) -> list[tuple[str, dict[str, Any] | None]]:
+    out: list[tuple[str, dict[str, Any] | None]] = []
+    for block in call.events():
+        try:
+            payload = json.loads(_data(block) or "")
+        except ValueError:
+            payload = None
+        out.append((block, payload if isinstance(payload, dict) else None))
+    return out
+
+
+def _is_stream(call: Call) -> bool:
+    return call.ok and call.media_type == SSE
+
+
+# -- schema --------------------------------------------------------------------------------------
+
+
+@fault(
+    "missing-required-field",
+    family="schema",
+    check="response.schema",
+    operations=("createAssistant", "getAssistant"),
+)
+def missing_required_field(call: Call) -> None:
+    """An assistant comes back without `created_at`, a field the spec requires (a serializer that
+    skips unset fields)."""
+    body = _object(call, "assistant")
+    if body is not None and "created_at" in body:
+        del body["created_at"]
+        call.set_json(body)
+
+
+@fault("wrong-field-type", family="schema", check="response.schema", operations=("createChatCompletion",))
+def wrong_field_type(call: Call) -> None:
+    """A chat completion's `created` is an ISO date string instead of integer Unix seconds."""
+    body = _object(call, "chat.completion")
+    if body is not None:
+        body["created"] = "2024-05-13T12:00:00Z"
+        call.set_json(body)
+
+
+@fault("enum-out-of-range", family="schema", check="response.schema", operations=("createChatCompletion",))
+def enum_out_of_range(call: Call) -> None:
+    """`finish_reason` is "end_turn", a value outside its enum (a proxy translating another vendor's
+    stop reasons)."""
+    body = _object(call, "chat.completion")
+    if body is not None and body.get("choices"):
+        for choice in body["choices"]:
+            choice["finish_reason"] = "end_turn"
+        call.set_json(body)
+
+
+@fault("wrong-object-constant", family="schema", check="response.schema", operations=("createAssistant",))
+def wrong_object_constant(call: Call) -> None:
+    """An assistant says `"object": "assistants"`, not the constant "assistant"."""
+    body = _object(call, "assistant")
+    if body is not None:
+        body["object"] = "assistants"
+        call.set_json(body)
+
+
+@fault("null-not-nullable", family="schema", check="response.schema", operations=("retrieveModel",))
+def null_not_nullable(call: Call) -> None:
+    """A model's `owned_by` is null, although the spec declares a non-nullable string."""
+    body = _object(call, "model")
+    if body is not None:
+        body["owned_by"] = None
+        call.set_json(body)
+
+
+@fault("list-without-object", family="schema", check="response.schema", operations=("listModels",))
+def list_without_object(call: Call) -> None:
+    """A list answer has no `"object": "list"` (a bare `{data: [...]}` envelope)."""
+    body = _list(call)
+    if body is not None and "object" in body:
+        del body["object"]
+        call.set_json(body)
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+
+@fault(
+    "error-without-type",
+    family="errors",
+    check="error.envelope",
+    operations=("createAssistant",),
+    phases=("negative",),
+)
+def error_without_type(call: Call) -> None:
+    """Error envelopes lack `error.type`."""
+    body = _error(call)
+    if body is not None:
+        body["error"].pop("type", None)
+        call.set_json(body)
+
+
+@fault(
+    "plain-text-error",
+    family="errors",
+    check="error.envelope",
+    operations=("createAssistant",),
+    phases=("negative",),
+)
+def plain_text_error(call: Call) -> None:
+    """4xx errors answer a plain-text body ("Bad Request") instead of the JSON error envelope."""
+    if 400 <= call.status < 500:
+        call.set_text(f"{call.status} Bad Request", "text/plain; charset=utf-8")
+
+
+@fault(
+    "empty-404", family="errors", check="error.envelope", operations=("getAssistant",), phases=("negative",)
+)
+def empty_404(call: Call) -> None:
+    """A 404 comes with an empty body."""
+    if call.status == 404:
+        call.content = b""
+
+
+@fault("500-on-edge-input", family="errors", check="server.error", operations=("createAssistant",))
+def server_error_on_edge(call: Call) -> None:
+    """A valid body holding an empty string crashes the server with a 500."""
+    if call.method == "POST" and _has_empty_string(call.request_json()):
+        call.set_json(
+            {
+                "error": {
+                    "message": "Internal server error",
+                    "type": "server_error",
+                    "param": None,
+                    "code": None,
+                }
+            },
+            status=500,
+        )
+
+
+def _has_empty_string(value: Any) -> bool:
+    if value == "":
+        return True
+    if isinstance(value, dict):
+        return any(_has_empty_string(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_empty_string(v) for v in value)
+    return False
+
+
+@fault(
+    "invalid-accepted",
+    family="errors",
+    check="negative.rejected",
+    operations=("createAssistant",),
+    phases=("negative",),
+)
+def invalid_accepted(call: Call) -> None:
+    """A server without input validation: a body the emulator rejects with 400 is answered 200."""
+    if call.method == "POST" and call.status in (400, 422):
+        sent = call.request_json()
+        call.set_json({"id": "asst_unvalidated", **(sent if isinstance(sent, dict) else {})}, status=200)
+
+
+@fault("valid-rejected", family="errors", check="positive.accepted", operations=("createAssistant",))
+def valid_rejected(call: Call) -> None:
+    """An over-strict server rejects the optional `metadata` argument with 400."""
+    body = call.request_json()
+    if call.method == "POST" and isinstance(body, dict) and "metadata" in body and call.ok:
+        call.set_json(
+            {
+                "error": {
+                    "message": "Unrecognized request argument supplied: metadata",
+                    "type": "invalid_request_error",
+                    "param": "metadata",
+                    "code": None,
+                }
+            },
+            status=400,
+        )
+
+
+# -- http ----------------------------------------------------------------------------------------
+
+
+@fault("wrong-content-type", family="http", check="response.content_type", operations=("listModels",))
+def wrong_content_type(call: Call) -> None:
+    """JSON answers are labelled `text/html; charset=utf-8` (a framework default)."""
+    if call.ok and call.media_type == JSON:
+        call.headers["content-type"] = "text/html; charset=utf-8"
+
+
+@fault("missing-request-id", family="http", check="response.headers", operations=("listModels",))
+def missing_request_id(call: Call) -> None:
+    """Answers carry no `x-request-id` header."""
+    call.headers.pop("x-request-id", None)
+
+
+@fault("created-201", family="http", check="response.schema", operations=("createAssistant",))
+def created_201(call: Call) -> None:
+    """Creates answer 201 Created where the API (and its spec) answers 200."""
+    if call.method == "POST" and call.status == 200 and call.operation_id == "createAssistant":
+        call.status = 201
+
+
+@fault("delete-204", family="http", check="response.schema", operations=("deleteAssistant",))
+def delete_204(call: Call) -> None:
+    """Deletes answer 204 No Content instead of 200 with the deletion object."""
+    if call.method == "DELETE" and call.ok:
+        call.status, call.content = 204, b""
+        call.headers.pop("content-type", None)
+
+
+@fault(
+    "stream-content-type", family="http", check="response.content_type", operations=("createChatCompletion",)
+)
+def stream_content_type(call: Call) -> None:
+    """A stream is labelled `application/json` instead of `text/event-stream`."""
+    if _is_stream(call):
+        call.headers["content-type"] = JSON
+
+
+# -- pagination ----------------------------------------------------------------------------------
+
+
+@fault(
+    "wrong-last-id",
+    family="pagination",
+    check="pagination.page",
+    operations=("createAssistant", "listAssistants"),
+)
+def wrong_last_id(call: Call) -> None:
+    """`last_id` is the first item's id, not the last one's (an off-by-one in the cursor)."""
+    body = _list(call)
+    if body is not None and len(body["data"]) > 1 and "last_id" in body:
+        body["last_id"] = body["data"][0].get("id")
+        call.set_json(body)
+
+
+@fault(
+    "first-id-null",
+    family="pagination",
+    check="pagination.page",
+    operations=("createAssistant", "listAssistants"),
+)
+def first_id_null(call: Call) -> None:
+    """`first_id` is null on a page that has items."""
+    body = _list(call)
+    if body is not None and body["data"] and "first_id" in body:
+        body["first_id"] = None
+        call.set_json(body)
+
+
+@fault(
+    "limit-ignored",
+    family="pagination",
+    check="pagination.page",
+    operations=("createAssistant", "listAssistants"),
+    stage="before",
+)
+def limit_ignored(call: Call) -> None:
+    """`limit` is ignored: every page has the default size."""
+    if call.method == "GET":
+        call.query.pop("limit", None)
+
+
+@fault(
+    "order-ignored",
+    family="pagination",
+    check="pagination.page",
+    operations=("createAssistant", "listAssistants"),
+    stage="before",
+)
+def order_ignored(call: Call) -> None:
+    """`order` is ignored: lists always come oldest first."""
+    if call.method == "GET" and "order" in call.query:
+        call.query["order"] = "asc"
+
+
+@fault(
+    "has-more-on-empty-page",
+    family="pagination",
+    check="pagination.page",
+    operations=("createAssistant", "listAssistants"),
+)
+def has_more_stuck(call: Call) -> None:
+    """`has_more` is always true, even on the last (and on an empty) page, so clients never stop."""
+    body = _list(call)
+    if body is not None and "has_more" in body:
+        body["has_more"] = True
+        call.set_json(body)
+
+
+# -- lifecycle -----------------------------------------------------------------------------------
+
+
+@fault(
+    "deleted-still-retrievable",
+    family="lifecycle",
+    check="stateful.gone_after_delete",
+    operations=("createAssistant",),
+    phases=("stateful",),
+)
+def deleted_still_retrievable(call: Call) -> None:
+    """A deleted object can still be fetched (a soft delete that reads ignore)."""
+    seen: dict[str, bytes] = call.memory.setdefault("bodies", {})
+    if call.method == "GET" and call.ok and call.json() is not None:
+        seen[call.path] = call.content
+    elif call.method == "DELETE" and call.ok:
+        call.memory.setdefault("deleted", set()).add(call.path)
+    elif call.method == "GET" and call.status == 404 and call.path in call.memory.get("deleted", ()):
+        call.status, call.content = 200, seen.get(call.path, call.content)
+        call.headers["content-type"] = JSON
+
+
+@fault(
+    "delete-not-deleted",
+    family="lifecycle",
+    check="object.invariants",
+    operations=("deleteAssistant",),
+)
+def delete_not_deleted(call: Call) -> None:
+    """A delete answers `"deleted": false` although the object is gone."""
+    body = call.json() if call.ok and call.method == "DELETE" else None
+    if isinstance(body, dict) and body.get("deleted") is True:
+        body["deleted"] = False
+        call.set_json(body)
+
+
+@fault(
+    "wrong-object-returned",
+    family="lifecycle",
+    check="object.invariants",
+    operations=("createAssistant", "getAssistant"),
+)
+def wrong_object_returned(call: Call) -> None:
+    """Retrieving an assistant answers the first assistant ever created (a cache keyed on the route)."""
+    body = _object(call, "assistant")
+    if body is None or call.method != "GET":
+        return
+    first = call.memory.setdefault("first", call.content)
+    if first != call.content:
+        call.content = first
+
+
+@fault(
+    "metadata-not-kept",
+    family="lifecycle",
+    check="object.invariants",
+    operations=("createAssistant", "modifyAssistant"),
+    phases=("positive", "stateful"),
+    stage="before",
+)
+def metadata_not_kept(call: Call) -> None:
+    """A modify silently drops `metadata`: the answer still shows the old metadata."""
+    body = call.request_json()
+    if (
+        call.method == "POST"
+        and call.path.count("/") >= 2
+        and isinstance(body, dict)
+        and body.get("metadata")
+    ):
+        del body["metadata"]
+        call.set_request_json(body)
+
+
+@fault(
+    "timestamps-in-milliseconds", family="lifecycle", check="object.invariants", operations=("retrieveModel",)
+)
+def timestamps_in_milliseconds(call: Call) -> None:
+    """Timestamps are in milliseconds (JavaScript's `Date.now()`), not Unix seconds."""
+    body = _object(call, "model")
+    if body is not None and isinstance(body.get("created"), int):
+        body["created"] *= 1000
+        call.set_json(body)
+
+
+@fault("usage-mismatch", family="lifecycle", check="object.invariants", operations=("createChatCompletion",))
+def usage_mismatch(call: Call) -> None:
+    """`usage.total_tokens` is not `prompt_tokens + completion_tokens` (cached tokens counted twice)."""
+    body = _object(call, "chat.completion")
+    usage = body.get("usage") if body is not None else None
+    if isinstance(usage, dict) and isinstance(usage.get("total_tokens"), int):
+        usage["total_tokens"] += max(1, usage.get("prompt_tokens") or 0)
+        call.set_json(body)
+
+
+@fault("terminal-state-changes", family="lifecycle", check="sse.stream", operations=("createResponse",))
+def terminal_state_changes(call: Call) -> None:
+    """A response that reached `response.completed` goes back to `in_progress` in its event stream
+    (a retried generation reusing the stream)."""
+    if not _is_stream(call):
+        return
+    blocks = _typed_events(call)
+    for i, (_, payload) in enumerate(blocks):
+        if payload is not None and payload.get("type") == "response.completed":
+            again = {**payload, "type": "response.in_progress", "sequence_number": len(blocks)}
+            if isinstance(again.get("response"), dict):
+                again["response"] = {**again["response"], "status": "in_progress"}
+            events = [block for block, _ in blocks]
+            events.insert(i + 1, "event: response.in_progress\ndata: " + json.dumps(again))
+            call.set_events(events)
+            return
+
+
+# -- streaming -----------------------------------------------------------------------------------
+
+
+@fault("stream-without-done", family="streaming", check="sse.stream", operations=("createChatCompletion",))
+def stream_without_done(call: Call) -> None:
+    """A chat stream ends without the `data: [DONE]` sentinel."""
+    if _is_stream(call):
+        call.set_events([b for b in call.events() if (_data(b) or "").strip() != "[DONE]"])
+
+
+@fault("stream-out-of-order", family="streaming", check="sse.stream", operations=("createResponse",))
+def stream_out_of_order(call: Call) -> None:
+    """A Responses stream sends `response.created` after the first deltas (events out of order)."""
+    if not _is_stream(call):
+        return
+    blocks = call.events()
+    if len(blocks) > 2:
+        blocks[0], blocks[1] = blocks[1], blocks[0]
+        call.set_events(blocks)
+
+
+@fault(
+    "stream-chunk-wrong-object",
+    family="streaming",
+    check="sse.stream",
+    operations=("createChatCompletion",),
+)
+def stream_chunk_wrong_object(call: Call) -> None:
+    """Chat stream chunks say `"object": "chat.completion"` instead of "chat.completion.chunk"."""
+    if not _is_stream(call):
+        return
+    blocks = []
+    for block, payload in _typed_events(call):
+        if payload is not None and payload.get("object") == "chat.completion.chunk":
+            payload["object"] = "chat.completion"
+            block = "data: " + json.dumps(payload)
+        blocks.append(block)
+    call.set_events(blocks)

@@ -1,0 +1,607 @@
+"""Spec-driven answers for every operation no hand-written module handles.
+
+The path templates of the spec say what an operation does, so no endpoint is written by hand:
+
+* `/evals` + `/evals/{eval_id}` form a collection: POST creates an object synthesised from the
+  response schema and carrying the request's fields, GET lists it (cursor pagination), and the item
+  path retrieves, modifies (POST) and deletes it. Nested collections live under their parent's id,
+  which must exist.
+* `/evals/{eval_id}/runs/{run_id}/cancel` is an action on an item: it changes the item's `status`
+  (cancel → cancelled, archive → archived, ...). `/.../content` returns the item's bytes.
+* Collections the API offers no create for (organization users, project API keys, audit logs, ...)
+  hold objects that already exist: a fixed seed object, plus any id that is asked for.
+* A path without items (`/organization/data_retention`) is a singleton: GET reads, POST merges.
+* Anything else answers a value synthesised from the declared 2xx schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.responses import Response
+
+from conformance.emulator import media
+from conformance.emulator.context import Context
+from conformance.emulator.registry import fallback
+from conformance.emulator.synth import success_schema, synthesizer
+from conformance.spec import Spec, schema_properties
+
+_PARAM = re.compile(r"^\{([^}]+)\}$")
+
+# Id prefixes of the objects the generic handler creates, by the collection's last path segment.
+PREFIXES = {
+    "evals": "eval_",
+    "runs": "evalrun_",
+    "output_items": "outputitem_",
+    "containers": "cntr_",
+    "files": "cfile_",
+    "conversations": "conv_",
+    "items": "msg_",
+    "videos": "video_",
+    "characters": "char_",
+    "skills": "skill_",
+    "projects": "proj_",
+    "users": "user-",
+    "invites": "invite-",
+    "admin_api_keys": "key_",
+    "api_keys": "key_",
+    "service_accounts": "svc_acct_",
+    "groups": "group_",
+    "roles": "role_",
+    "certificates": "cert_",
+    "spend_alerts": "alert_",
+    "rate_limits": "rl-",
+    "voice_consents": "cons_",
+    "permissions": "cp_",
+    "threads": "cthr_",
+    "sessions": "cksess_",
+    "audit_logs": "audit_log-",
+}
+
+# What an action does to an item's `status` (the first spelling the schema allows wins).
+ACTION_STATUS = {
+    "cancel": ("cancelled", "canceled"),
+    "archive": ("archived",),
+    "pause": ("paused",),
+    "resume": ("running", "in_progress", "active"),
+    "activate": ("active",),
+    "deactivate": ("inactive",),
+    "hangup": ("completed",),
+    "reject": ("rejected",),
+    "accept": ("accepted", "active"),
+}
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What an operation is, read from its path template and the spec's other paths."""
+
+    role: str  # create | list | retrieve | modify | delete | action | content | singleton | other
+    collection: str | None = None  # the collection's path template
+    item_param: str | None = None
+    action: str | None = None
+    creatable: bool = False  # the API offers a create for this collection
+
+
+_memo: dict[tuple[int, str, str], tuple[Spec, Any]] = {}
+
+
+def _memoised(spec: Spec, what: str, key: str, make: Any) -> Any:
+    """Per-spec memo (a Spec is not hashable, and ids can be reused once a spec is gone)."""
+    found = _memo.get((id(spec), what, key))
+    if found is None or found[0] is not spec:
+        found = _memo[(id(spec), what, key)] = (spec, make())
+    return found[1]
+
+
+def shape_of(spec: Spec, operation_id: str) -> Shape:
+    return _memoised(spec, "shape", operation_id, lambda: _shape(spec, operation_id))
+
+
+def _shape(spec: Spec, operation_id: str) -> Shape:
+    op = spec.operation(operation_id)
+    parts = op.path.strip("/").split("/")
+    paths = _paths(spec)
+    methods = paths["methods"].get(op.path, set())
+    last = _PARAM.match(parts[-1])
+    if last and len(parts) > 1 and not _PARAM.match(parts[-2]):
+        collection = "/" + "/".join(parts[:-1])
+        role = {"GET": "retrieve", "POST": "modify", "DELETE": "delete"}.get(op.method, "other")
+        return Shape(role, collection, last.group(1), creatable=_strict(paths, collection))
+    item = paths["items"].get(op.path)
+    if item is not None:
+        role = {"GET": "list", "POST": "create"}.get(op.method, "other")
+        return Shape(role, op.path, item, creatable=_strict(paths, op.path))
+    if len(parts) >= 2 and _PARAM.match(parts[-2]):
+        collection = "/" + "/".join(parts[:-2])
+        param = _PARAM.match(parts[-2]).group(1)  # type: ignore[union-attr]
+        if op.method == "GET" and parts[-1] == "content":
+            return Shape("content", collection, param, "content", creatable=_strict(paths, collection))
+        if op.method == "GET" and op.paginated:
+            return Shape("list", op.path, None)  # items that exist under an item (events, ...)
+        if "GET" in methods:
+            return Shape("singleton", op.path)
+        if op.method == "POST":
+            return Shape("action", collection, param, parts[-1], creatable=_strict(paths, collection))
+        return Shape("other")
+    if "GET" in methods and len(methods) > 1 and not op.paginated:
+        return Shape("singleton", op.path)
+    return Shape("other")
+
+
+def _paths(spec: Spec) -> dict[str, Any]:
+    return _memoised(spec, "paths", "", lambda: _index_paths(spec))
+
+
+def _index_paths(spec: Spec) -> dict[str, Any]:
+    """Collection template → item parameter (any path below an item counts); path → methods."""
+    items: dict[str, str] = {}
+    methods: dict[str, set[str]] = {}
+    for op in spec.operations:
+        methods.setdefault(op.path, set()).add(op.method)
+        parts = op.path.strip("/").split("/")
+        for i in range(1, len(parts)):
+            param = _PARAM.match(parts[i])
+            if param and not _PARAM.match(parts[i - 1]):
+                items.setdefault("/" + "/".join(parts[:i]), param.group(1))
+    return {"items": items, "methods": methods}
+
+
+def _strict(paths: dict[str, Any], collection: str) -> bool:
+    """Items must exist when the API can both create and read them; otherwise any id is accepted."""
+    item = paths["items"].get(collection)
+    creates = "POST" in paths["methods"].get(collection, set())
+    reads = "GET" in paths["methods"].get(collection, set()) or "GET" in paths["methods"].get(
+        f"{collection}/{{{item}}}", set()
+    )
+    return creates and reads
+
+
+def kind_of(collection: str) -> str:
+    """The store kind of a generic collection."""
+    return f"generic:{collection}"
+
+
+def _parent_key(shape: Shape, ctx: Context, params: dict[str, str] | None = None) -> str | None:
+    names = re.findall(r"\{([^}]+)\}", shape.collection or "")
+    values = ctx.path_params if params is None else params
+    return "/".join(values.get(n, "") for n in names) or None
+
+
+def _prefix(collection: str) -> str:
+    segment = collection.rstrip("/").rsplit("/", 1)[-1]
+    return PREFIXES.get(segment, segment.rstrip("s") + "_")
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:24]
+
+
+# -- the handler -----------------------------------------------------------------------------------------
+
+
+@fallback
+async def generic(ctx: Context) -> Response:
+    shape = shape_of(ctx.spec, ctx.operation.id)
+    if shape.collection:
+        _check_parent(ctx, shape.collection)
+    handler = {
+        "create": _create,
+        "list": _list,
+        "retrieve": _retrieve,
+        "modify": _modify,
+        "delete": _delete,
+        "action": _action,
+        "content": _content,
+        "singleton": _singleton,
+    }.get(shape.role, _other)
+    return await handler(ctx, shape)
+
+
+def answer(ctx: Context, hints: Any, *, seed: str = "") -> Response:
+    """The operation's declared 2xx, its JSON body synthesised from the schema and `hints`."""
+    status, schema = success_schema(ctx.operation)
+    if schema is not None:
+        return ctx.json(synthesizer(ctx.spec).value(schema, hints, seed=seed, now=ctx.now()), status=status)
+    return _bytes_answer(ctx, status, None)
+
+
+def _hints(ctx: Context) -> dict[str, Any]:
+    body = ctx.body if isinstance(ctx.body, dict) else {}
+    return {**ctx.query, **ctx.path_params, **body}
+
+
+async def _create(ctx: Context, shape: Shape) -> Response:
+    assert shape.collection is not None
+    status, schema = success_schema(ctx.operation)
+    if schema is not None and _is_list(ctx.spec, schema):
+        return _create_many(ctx, shape, schema, status)
+    body = ctx.body if isinstance(ctx.body, dict) else {}
+    key = _new_key(ctx, shape, body)
+    if schema is None:  # e.g. a realtime call answers SDP; its id travels in `Location`
+        _save(ctx, shape, key, {"id": key})
+        answer = _bytes_answer(ctx, status, None)
+        answer.headers["location"] = (
+            f"{ctx.settings.base_path}{ctx.request.url.path.split(ctx.settings.base_path, 1)[-1]}/{key}"
+        )
+        return answer
+    obj = _build(ctx, shape, schema, key, {**_hints(ctx), shape.item_param or "id": key})
+    _save(ctx, shape, key, obj)
+    _create_children(ctx, shape, key, body)
+    if ctx.files:
+        ctx.store.put_blob(f"{kind_of(shape.collection)}:{key}", next(iter(ctx.files.values()))[1])
+    return ctx.json(obj, status=status)
+
+
+def _create_many(ctx: Context, shape: Shape, schema: Any, status: int) -> Response:
+    """A create that answers a list (conversation items, checkpoint permissions): one object per entry."""
+    assert shape.collection is not None
+    body = ctx.body if isinstance(ctx.body, dict) else {}
+    field, entries = next(((k, v) for k, v in body.items() if isinstance(v, list)), ("", [{}]))
+    entries = (_as_items(entries) if field == "items" else entries) or [{}]
+    each = item_schema(ctx.spec, schema)
+    created = []
+    for entry in entries:
+        if not isinstance(entry, dict):  # `project_ids: [...]` makes one object per `project_id`
+            entry = {field.removesuffix("s") if field.endswith("_ids") else "value": entry}
+        key = _new_key(ctx, shape, entry)
+        hints = {**ctx.path_params, **entry, "id": key, "created_at": ctx.now()}
+        obj = synthesizer(ctx.spec).value(each, hints, seed=key, now=ctx.now())
+        _save(ctx, shape, key, obj)
+        created.append(obj)
+    envelope = {
+        "object": "list",
+        "data": created,
+        "first_id": created[0].get("id") if created else None,
+        "last_id": created[-1].get("id") if created else None,
+        "has_more": False,
+    }
+    return ctx.json(synthesizer(ctx.spec).value(schema, envelope, now=ctx.now()), status=status)
+
+
+def _create_children(ctx: Context, shape: Shape, key: str, body: dict[str, Any]) -> None:
+    """A create whose body lists the new object's children (a conversation's `items`) creates them."""
+    item_path = f"{shape.collection}/{{{shape.item_param}}}"
+    params = {**ctx.path_params, shape.item_param or "id": key}
+    for field, entries in body.items():
+        child = f"{item_path}/{field}"
+        child_param = _paths(ctx.spec)["items"].get(child)
+        if child_param is None or not isinstance(entries, list):
+            continue
+        child_shape = Shape("create", child, child_param, creatable=True)
+        entries = _as_items(entries) if field == "items" else entries
+        schema = _retrieve_schema(ctx.spec, child)
+        for position, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                continue
+            child_key = ctx.new_id(_prefix(child))
+            hints = {**params, **entry, "id": child_key, "created_at": ctx.now()}
+            obj = synthesizer(ctx.spec).value(schema, hints, seed=f"{child_key}:{position}", now=ctx.now())
+            _save(ctx, child_shape, child_key, obj, params)
+
+
+def _as_items(entries: list[Any]) -> list[Any]:
+    """Conversation-style items: string message content becomes the content parts the schema wants."""
+    from conformance.emulator.responses import input_items
+
+    items = input_items(entries)
+    for item in items:
+        if item.get("type") == "message" and item.get("role") == "assistant":
+            item["content"] = [
+                {**part, "type": "output_text", "annotations": [], "logprobs": []}
+                if part.get("type") == "input_text"
+                else part
+                for part in item.get("content") or []
+            ]
+        if item.get("type") == "message":
+            item.setdefault("status", "completed")
+    return items
+
+
+async def _list(ctx: Context, shape: Shape) -> Response:
+    assert shape.collection is not None
+    parent = _parent_key(shape, ctx)
+    kind = kind_of(shape.collection)
+    if not shape.creatable:
+        _seed(ctx, shape, parent)
+    records = ctx.store.list(kind, parent=parent)
+    status, schema = success_schema(ctx.operation)
+    each = item_schema(ctx.spec, schema) if schema is not None else None
+    synth = synthesizer(ctx.spec)
+    if ctx.operation.paginated:
+        envelope = ctx.paginate(records)
+    else:
+        envelope = {"object": "list", "data": records, "has_more": False}
+    envelope["data"] = [
+        synth.value(each, r["data"], seed=r["id"], now=ctx.now()) if each else r["data"]
+        for r in envelope["data"]
+    ]
+    if schema is not None:
+        envelope = _complete_envelope(ctx, schema, envelope)
+    return ctx.json(envelope, status=status)
+
+
+def _complete_envelope(ctx: Context, schema: Any, envelope: dict[str, Any]) -> dict[str, Any]:
+    """Fill the envelope fields a list declares beyond the usual ones (`next` cursors, ...)."""
+    synth = synthesizer(ctx.spec)
+    merged = synth.merge(schema)
+    props = schema_properties(ctx.spec.document, schema)
+    data = envelope.get("data") or []
+    if "next" in props and "next" not in envelope:
+        envelope["next"] = data[-1].get("id") if envelope.get("has_more") and data else None
+    for name in merged.get("required") or []:
+        if name not in envelope and name in props:
+            envelope[name] = synth.value(props[name], None, seed=name, now=ctx.now())
+    for name in list(envelope):
+        if name in props and not synth.is_valid(props[name], envelope[name]) and name != "data":
+            if envelope[name] is None and name in ("first_id", "last_id"):
+                continue  # the real API's null on an empty page, which the spec does not allow
+            envelope[name] = synth.value(props[name], envelope[name], seed=name, now=ctx.now())
+    return envelope
+
+
+async def _retrieve(ctx: Context, shape: Shape) -> Response:
+    record = _find(ctx, shape)
+    return answer(ctx, record["data"], seed=record["id"])
+
+
+async def _modify(ctx: Context, shape: Shape) -> Response:
+    record = _find(ctx, shape)
+    body = ctx.body if isinstance(ctx.body, dict) else {}
+    status, schema = success_schema(ctx.operation)
+    merged = {**record["data"], **body, "updated_at": ctx.now()}
+    verb = next((v for v in ACTION_STATUS if ctx.operation.id.lower().startswith(v)), None)
+    new_status = _action_status(ctx, schema, verb) if verb else None  # e.g. cancelEvalRun
+    if new_status is not None:
+        merged["status"] = new_status
+    obj = synthesizer(ctx.spec).value(schema, merged, seed=record["id"], now=ctx.now()) if schema else merged
+    _save(ctx, shape, record["id"], obj)
+    return ctx.json(obj, status=status) if schema is not None else _bytes_answer(ctx, status, None)
+
+
+async def _delete(ctx: Context, shape: Shape) -> Response:
+    record = _find(ctx, shape)
+    kind = kind_of(shape.collection or "")
+    ctx.store.delete(kind, record["id"])
+    ctx.store.delete_blob(f"{kind}:{record['id']}")
+    ctx.store.put("generic:tombstone", {"id": f"{kind}:{record['id']}"})
+    hints = {**record["data"], **ctx.path_params, "id": record["id"], "deleted": True}
+    status, schema = success_schema(ctx.operation)
+    if schema is None:
+        return Response(status_code=status)
+    return ctx.json(
+        synthesizer(ctx.spec).value(schema, hints, seed=record["id"], now=ctx.now()), status=status
+    )
+
+
+async def _action(ctx: Context, shape: Shape) -> Response:
+    record = _find(ctx, shape)
+    status, schema = success_schema(ctx.operation)
+    changes: dict[str, Any] = dict(ctx.body) if isinstance(ctx.body, dict) else {}
+    new_status = _action_status(ctx, schema, shape.action or "")
+    if new_status is not None:
+        changes["status"] = new_status
+    merged = {**record["data"], **changes}
+    if schema is None:
+        _save(ctx, shape, record["id"], merged)
+        return Response(status_code=status)
+    obj = synthesizer(ctx.spec).value(schema, merged, seed=record["id"], now=ctx.now())
+    if _same_kind(record["data"], obj):
+        _save(ctx, shape, record["id"], obj)
+    return ctx.json(obj, status=status)
+
+
+async def _content(ctx: Context, shape: Shape) -> Response:
+    record = _find(ctx, shape)
+    status, schema = success_schema(ctx.operation)
+    blob = ctx.store.get_blob(f"{kind_of(shape.collection or '')}:{record['id']}")
+    return _bytes_answer(ctx, status, blob)
+
+
+async def _singleton(ctx: Context, shape: Shape) -> Response:
+    kind = f"generic-singleton:{shape.collection}"
+    key = "/".join(ctx.path_params.values()) or "_"
+    stored = ctx.store.get(kind, key)
+    data = stored["data"] if stored else {}
+    status, schema = success_schema(ctx.operation)
+    if ctx.operation.method == "DELETE":
+        ctx.store.delete(kind, key)
+        return answer(ctx, {**data, **ctx.path_params, "deleted": True}, seed=key)
+    if ctx.operation.method == "POST":
+        data = {**data, **_hints(ctx)}
+    obj = (
+        synthesizer(ctx.spec).value(schema, {**ctx.path_params, **data}, seed=key, now=ctx.now())
+        if schema
+        else data
+    )
+    ctx.store.put(kind, {"id": key, "data": obj})
+    return ctx.json(obj, status=status) if schema is not None else _bytes_answer(ctx, status, None)
+
+
+async def _other(ctx: Context, shape: Shape) -> Response:
+    return answer(ctx, _hints(ctx), seed=ctx.operation.id)
+
+
+# -- helpers ---------------------------------------------------------------------------------------------
+
+
+def _build(ctx: Context, shape: Shape, schema: Any, key: str, hints: dict[str, Any]) -> dict[str, Any]:
+    hints = {"id": key, "created_at": ctx.now(), "created": ctx.now(), **hints}
+    hints["id"] = key
+    if schema is None:
+        return hints
+    return synthesizer(ctx.spec).value(schema, hints, seed=key, now=ctx.now())
+
+
+def _save(ctx: Context, shape: Shape, key: str, obj: Any, params: dict[str, str] | None = None) -> None:
+    kind = kind_of(shape.collection or "")
+    parent = _parent_key(shape, ctx, params)
+    stored = ctx.store.get(kind, key)
+    created = stored["created_at"] if stored else ctx.now()
+    ctx.store.put(kind, {"id": key, "created_at": created, "data": obj}, parent=parent)
+
+
+def _new_key(ctx: Context, shape: Shape, body: dict[str, Any]) -> str:
+    param = shape.item_param or "id"
+    given = body.get(param)
+    if isinstance(given, str) and given:
+        return given
+    if not param.endswith("id"):  # e.g. skill `{version}`: numbered
+        return str(ctx.store.count(kind_of(shape.collection or ""), _parent_key(shape, ctx)) + 1)
+    return ctx.new_id(_prefix(shape.collection or ""))
+
+
+def _find(ctx: Context, shape: Shape) -> dict[str, Any]:
+    """The stored record of the item the path names; 404, or materialised for collections without create."""
+    kind = kind_of(shape.collection or "")
+    key = ctx.path_params.get(shape.item_param or "", "")
+    parent = _parent_key(shape, ctx)
+    record = ctx.store.get(kind, key, parent=parent)
+    if record is not None:
+        return record
+    if not shape.creatable and ctx.store.get("generic:tombstone", f"{kind}:{key}") is None:
+        return _materialise(ctx, shape, key, parent)
+    ctx.not_found(_noun(shape.collection or ""), key, param=shape.item_param)
+
+
+def _check_parent(ctx: Context, collection: str) -> None:
+    """A nested collection's parent item must exist (for parents this module manages)."""
+    parts = collection.strip("/").split("/")
+    if len(parts) < 2 or not _PARAM.match(parts[-2]):
+        return
+    parent_param = _PARAM.match(parts[-2]).group(1)  # type: ignore[union-attr]
+    parent_collection = "/" + "/".join(parts[:-2])
+    paths = _paths(ctx.spec)
+    if paths["items"].get(parent_collection) != parent_param:
+        return
+    parent_ops = [
+        op
+        for op in ctx.spec.operations
+        if op.path == f"{parent_collection}/{{{parent_param}}}" and op.method == "GET"
+    ]
+    from conformance.emulator.registry import lookup
+
+    if not parent_ops or lookup(parent_ops[0].id) is not None:
+        return  # another module owns the parent; it checks its own ids
+    parent_shape = shape_of(ctx.spec, parent_ops[0].id)
+    _find(ctx, parent_shape)
+
+
+def _materialise(ctx: Context, shape: Shape, key: str, parent: str | None) -> dict[str, Any]:
+    schema = _retrieve_schema(ctx.spec, shape.collection or "")
+    obj = _build(ctx, shape, schema, key, {**ctx.path_params, shape.item_param or "id": key})
+    _save(ctx, shape, key, obj)
+    found = ctx.store.get(kind_of(shape.collection or ""), key)
+    assert found is not None
+    return found
+
+
+def _seed(ctx: Context, shape: Shape, parent: str | None) -> None:
+    """Collections without a create hold one object from the start (an org has its owner, ...)."""
+    marker = f"{kind_of(shape.collection or '')}|{parent}"
+    if ctx.store.get("generic:seeded", marker) is not None:
+        return
+    ctx.store.put("generic:seeded", {"id": marker})
+    key = _prefix(shape.collection or "") + _digest(marker)
+    if ctx.store.get("generic:tombstone", f"{kind_of(shape.collection or '')}:{key}") is None:
+        _materialise(ctx, shape, key, parent)
+
+
+def _retrieve_schema_uncached(spec: Spec, collection: str) -> Any:
+    item = _paths(spec)["items"].get(collection)
+    for op in spec.operations:
+        if op.method == "GET" and op.path == f"{collection}/{{{item}}}":
+            return success_schema(op)[1]
+    for op in spec.operations:
+        if op.method == "GET" and op.path == collection:
+            return item_schema(spec, success_schema(op)[1])
+    for op in spec.operations:
+        if op.path.startswith(f"{collection}/{{{item}}}") and op.method == "POST":
+            return success_schema(op)[1]
+    return None
+
+
+def _retrieve_schema(spec: Spec, collection: str) -> Any:
+    return _memoised(spec, "retrieve", collection, lambda: _retrieve_schema_uncached(spec, collection))
+
+
+def item_schema(spec: Spec, schema: Any) -> Any:
+    props = schema_properties(spec.document, schema)
+    data = synthesizer(spec).merge(props.get("data")) or {}
+    return data.get("items") if isinstance(data, dict) else None
+
+
+def _is_list(spec: Spec, schema: Any) -> bool:
+    props = schema_properties(spec.document, schema)
+    return "data" in props and "object" in props and item_schema(spec, schema) is not None
+
+
+def _action_status(ctx: Context, schema: Any, action: str) -> str | None:
+    wanted = ACTION_STATUS.get(action)
+    if not wanted or schema is None:
+        return None
+    status = synthesizer(ctx.spec).merge(schema_properties(ctx.spec.document, schema).get("status"))
+    allowed = _enum_values(ctx, status)
+    for value in wanted:
+        if not allowed or value in allowed:
+            return value
+    return None
+
+
+def _enum_values(ctx: Context, schema: Any) -> set[Any]:
+    synth = synthesizer(ctx.spec)
+    schema = synth.merge(schema)
+    if not isinstance(schema, dict):
+        return set()
+    values = set(schema.get("enum") or [])
+    for key in ("anyOf", "oneOf"):
+        for branch in schema.get(key) or []:
+            values |= _enum_values(ctx, branch)
+    return values
+
+
+def _same_kind(before: Any, after: Any) -> bool:
+    """An action's answer replaces the item only when it is the same object (not, say, a job)."""
+    return (
+        isinstance(before, dict) and isinstance(after, dict) and before.get("object") == after.get("object")
+    )
+
+
+def _noun(collection: str) -> str:
+    segment = collection.rstrip("/").rsplit("/", 1)[-1]
+    return segment[:-1] if segment.endswith("s") else segment
+
+
+def _bytes_answer(ctx: Context, status: int, blob: bytes | None) -> Response:
+    """A non-JSON 2xx: the stored bytes, or a tiny valid file of the declared media type."""
+    declared = next(
+        (r.content for s, r in ctx.operation.responses.items() if s.startswith("2") and r.content), {}
+    )
+    if blob is not None:
+        return Response(blob, status_code=status, media_type="application/octet-stream")
+    makers = {
+        "video/mp4": media.mp4,
+        "image/webp": media.webp,
+        "image/png": media.png,
+        "application/zip": media.zip_archive,
+        "application/sdp": lambda: _SDP.encode(),
+    }
+    variant = ctx.query.get("variant")
+    if variant == "thumbnail" and "image/webp" in declared:
+        return Response(media.webp(), status_code=status, media_type="image/webp")
+    for media_type in declared:
+        if media_type in makers:
+            return Response(makers[media_type](), status_code=status, media_type=media_type)
+    if "application/json" in declared and declared["application/json"] is not None:
+        value = synthesizer(ctx.spec).value(declared["application/json"], _hints(ctx), now=ctx.now())
+        return ctx.json(value, status=status)
+    return Response(b"", status_code=status)
+
+
+_SDP = (
+    "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:111 opus/48000/2\r\n"
+)

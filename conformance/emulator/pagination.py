@@ -1,0 +1,124 @@
+"""Cursor pagination as the API documents it (seeds §3): `limit`, `order`, `after`, `before`.
+
+Each operation's limit default and range come from the spec: the parameter schema's
+`default`/`minimum`/`maximum`, else the range its description states ("between 1 and 100"),
+else at least 1. Items sort by `created_at`, ties kept in creation order; `desc` is the default.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.emulator.store import clone
+from conformance.spec import Operation, Spec, schema_properties
+
+_RANGE = re.compile(r"between\s+([\d,]+)\s+and\s+([\d,]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LimitRange:
+    default: int | None
+    minimum: int
+    maximum: int | None
+
+
+# Per (spec, operation) answers; the spec object is kept in the key's tuple so its id stays unique.
+_limits: dict[tuple[int, str], tuple[Spec, LimitRange | None]] = {}
+_fields: dict[tuple[int, str], tuple[Spec, frozenset[str]]] = {}
+
+
+def limit_range(spec: Spec, operation: Operation) -> LimitRange | None:
+    """The `limit` query parameter's default and range, or None when the operation has none."""
+    key = (id(spec), operation.id)
+    if key not in _limits:
+        _limits[key] = (spec, _limit_range(spec, operation))
+    return _limits[key][1]
+
+
+def _limit_range(spec: Spec, operation: Operation) -> LimitRange | None:
+    param = operation.param("limit", "query")
+    if param is None:
+        return None
+    schema = spec.resolve(param.schema) or {}
+    minimum, maximum = schema.get("minimum"), schema.get("maximum")
+    if minimum is None and maximum is None:
+        match = _RANGE.search(_description(spec, operation, "limit"))
+        if match:
+            minimum, maximum = (int(g.replace(",", "")) for g in match.groups())
+    default = schema.get("default")
+    return LimitRange(
+        default if isinstance(default, int) else None,
+        int(minimum) if isinstance(minimum, int | float) else 1,
+        int(maximum) if isinstance(maximum, int | float) else None,
+    )
+
+
+def _description(spec: Spec, operation: Operation, name: str) -> str:
+    for raw in operation.raw.get("parameters") or []:
+        raw = spec.resolve(raw) or {}
+        if raw.get("name") == name:
+            return str(raw.get("description") or (raw.get("schema") or {}).get("description") or "")
+    return ""
+
+
+def envelope_fields(spec: Spec, operation: Operation) -> frozenset[str]:
+    """The properties the operation's 200 list envelope declares (not every list has cursors)."""
+    key = (id(spec), operation.id)
+    if key not in _fields:
+        _fields[key] = (spec, _envelope_fields(spec, operation))
+    return _fields[key][1]
+
+
+def _envelope_fields(spec: Spec, operation: Operation) -> frozenset[str]:
+    for status in operation.success_statuses():
+        schema = operation.responses[status].content.get("application/json")
+        if schema is not None:
+            return frozenset(schema_properties(spec.document, schema))
+    return frozenset({"object", "data", "first_id", "last_id", "has_more"})
+
+
+def paginate(
+    items: list[dict[str, Any]],
+    query: dict[str, Any],
+    default_limit: int = 20,
+    fields: frozenset[str] | None = None,
+) -> dict[str, Any]:
+    """One page of `items` (in creation order) as the list envelope."""
+    limit = query.get("limit")
+    limit = default_limit if limit is None else int(limit)
+    order = query.get("order") or "desc"
+    ordered = sorted(items, key=lambda item: item.get("created_at") or 0)  # stable: ties keep order
+    if order == "desc":
+        ordered.reverse()
+    after, before = query.get("after"), query.get("before")
+    if after:
+        position = _index(ordered, after)
+        ordered = [] if position is None else ordered[position + 1 :]
+    if before:
+        position = _index(ordered, before)
+        ordered = [] if position is None else ordered[:position]
+        has_more = len(ordered) > limit
+        page = ordered[-limit:] if has_more else ordered
+    else:
+        has_more = len(ordered) > limit
+        page = ordered[:limit]
+    page = clone(page)  # items may be the store's own objects (`store.list(copy=False)`)
+    envelope: dict[str, Any] = {
+        "object": "list",
+        "data": page,
+        "first_id": page[0]["id"] if page else None,
+        "last_id": page[-1]["id"] if page else None,
+        "has_more": has_more,
+    }
+    if fields is not None:
+        envelope = {k: v for k, v in envelope.items() if k in fields or k in ("object", "data")}
+    return envelope
+
+
+def _index(items: list[dict[str, Any]], id: str) -> int | None:
+    for position, item in enumerate(items):
+        if item.get("id") == id:
+            return position
+    return None

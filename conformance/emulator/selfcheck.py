@@ -1,0 +1,122 @@
+"""The emulator judging itself: does a response validate against the schema the spec declares
+for that operation and status?
+
+Two documented tolerances, each for a defect of the spec itself:
+
+* list envelopes declare `first_id`/`last_id` as required strings, but the real API returns null
+  for them on an empty list, and so does the emulator (spec-notes §1);
+* `CreateFileRequest.purpose` accepts `evals`, which `OpenAIFile.purpose` does not list; the file
+  object echoes the purpose it was created with, as the real API does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from conformance.emulator.validation import Compiler
+from conformance.spec import Operation, schema_properties
+
+
+def check_response(
+    compiler: Compiler, operation: Operation, status: int, media_type: str | None, content: bytes
+) -> list[str]:
+    """Problems with one response; empty when it conforms."""
+    declared = operation.response_for(status)
+    where = f"{operation.id} {status}"
+    if declared is None:
+        return [f"{where}: status not declared by the spec"]
+    if media_type is None or not declared.content:
+        return []
+    if media_type not in declared.content:
+        if media_type == "application/json":
+            return [f"{where}: media type {media_type} not declared ({', '.join(declared.content)})"]
+        return []  # an SSE or binary body where the spec names only JSON is judged elsewhere
+    schema = declared.content[media_type]
+    if media_type != "application/json" or not schema:
+        return []
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return [f"{where}: body is not JSON"]
+    body = _tolerate_empty_list(body)
+    accepted = _accepted_purposes(compiler)
+    return [
+        f"{where}: {'/'.join(map(str, e.instance_path)) or '<root>'}: {e.message[:300]}"
+        for e in compiler.validator(schema).iter_errors(body)
+        if not _echoed_purpose(e, accepted)
+    ]
+
+
+def _accepted_purposes(compiler: Compiler) -> frozenset[str]:
+    spec = compiler.spec
+    try:
+        request = spec.pointer("#/components/schemas/CreateFileRequest")
+    except KeyError:
+        return frozenset()
+    purpose = spec.resolve(schema_properties(spec.document, request).get("purpose")) or {}
+    return frozenset(purpose.get("enum") or ())
+
+
+def _echoed_purpose(error: Any, accepted: frozenset[str]) -> bool:
+    path = list(error.instance_path)
+    return (
+        bool(path)
+        and path[-1] == "purpose"
+        and type(error.kind).__name__ == "Enum"
+        and error.instance in accepted
+    )
+
+
+def _tolerate_empty_list(body: Any) -> Any:
+    if (
+        isinstance(body, dict)
+        and body.get("object") == "list"
+        and body.get("data") == []
+        and any(k in body and body[k] is None for k in ("first_id", "last_id"))
+    ):
+        return {k: ("" if k in ("first_id", "last_id") and v is None else v) for k, v in body.items()}
+    return body
+
+
+# Operations whose `stream: true` answer is the Assistants event stream.
+ASSISTANT_STREAMS = frozenset({"createRun", "createThreadAndRun", "submitToolOuputsToRun"})
+
+
+async def checked_stream(
+    compiler: Compiler, chunks: AsyncIterator[Any], problems: list[str]
+) -> AsyncIterator[Any]:
+    """Pass an Assistants SSE body through unchanged, judging each event on the way."""
+    buffer = b""
+    async for chunk in chunks:
+        yield chunk
+        buffer += chunk if isinstance(chunk, bytes) else str(chunk).encode()
+        *frames, buffer = buffer.split(b"\n\n")
+        for frame in frames:
+            event, data = None, []
+            for line in frame.decode("utf-8", errors="replace").split("\n"):
+                name, _, value = line.partition(":")
+                value = value[1:] if value.startswith(" ") else value
+                if name == "event":
+                    event = value
+                elif name == "data":
+                    data.append(value)
+            if data:
+                problems.extend(check_event(compiler, event, "\n".join(data)))
+
+
+def check_event(compiler: Compiler, event: str | None, data: str) -> list[str]:
+    """Problems with one Assistants stream event, judged against the spec's `AssistantStreamEvent`."""
+    try:
+        schema = compiler.spec.pointer("#/components/schemas/AssistantStreamEvent")
+    except KeyError:
+        return []
+    try:
+        value = data if data == "[DONE]" else json.loads(data)
+    except ValueError:
+        return [f"event {event}: data is not JSON"]
+    return [
+        f"event {event}: {'/'.join(map(str, e.instance_path)) or '<root>'}: {e.message[:300]}"
+        for e in compiler.validator(schema).iter_errors({"event": event, "data": value})
+    ][:1]

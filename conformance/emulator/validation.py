@@ -1,0 +1,490 @@
+"""Request validation derived from the spec, never written per endpoint.
+
+Path, query and header parameters and JSON, form or multipart bodies are checked against the
+operation's schemas. Validators are jsonschema-rs, compiled lazily on first use (the spec is big)
+and cached per schema node; all `$ref`s resolve through one registry holding the whole document.
+A violation raises `ApiError(400)` with `param` naming the offending field the way the real API
+does (`tools[0].type`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema_rs
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+
+from conformance.emulator.errors import ApiError
+from conformance.emulator.pagination import limit_range
+from conformance.spec import Operation, Spec, schema_properties
+
+_BASE = "urn:openai-conformance:spec"
+JSON_TYPES = ("application/json",)
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+_BAD_JSON = (
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
+    "HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)"
+)
+
+
+class Compiler:
+    """Compiles (and caches) a jsonschema-rs validator for any schema node of one spec document."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self._registry: Any = None
+        self._cache: dict[int, Any] = {}
+        self._lock = threading.Lock()
+
+    def validator(self, node: Any) -> Any:
+        key = id(node)
+        found = self._cache.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            if self._registry is None:
+                self._registry = jsonschema_rs.Registry([(_BASE, self.spec.document)])
+            compiled = jsonschema_rs.validator_for(
+                _absolute_refs(node), registry=self._registry, validate_formats=False
+            )
+            self._cache[key] = compiled
+            # keep the node alive so its id() is never reused for another schema
+            self._cache.setdefault(-key, node)
+            return compiled
+
+    def first_error(self, node: Any, instance: Any) -> Any | None:
+        for error in self.validator(node).iter_errors(instance):
+            return error
+        return None
+
+
+def _absolute_refs(node: Any) -> Any:
+    """A copy of an inline schema whose local `#/...` refs point into the registered document."""
+    if isinstance(node, dict):
+        return {
+            k: (_BASE + v if k == "$ref" and isinstance(v, str) and v.startswith("#") else _absolute_refs(v))
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_absolute_refs(v) for v in node]
+    return node
+
+
+@dataclass
+class Parsed:
+    query: dict[str, Any]
+    body: Any
+    files: dict[str, tuple[str, bytes, str]]
+
+
+async def validate_request(
+    compiler: Compiler, operation: Operation, request: Request, path_params: dict[str, str], max_bytes: int
+) -> Parsed:
+    """Validate everything the operation declares; returns the coerced query, body and files."""
+    spec = compiler.spec
+    for param in operation.parameters:
+        if param.location == "path" and param.name in path_params:
+            _check_value(compiler, param.schema, path_params[param.name], param.name)
+        elif param.location == "header":
+            value = request.headers.get(param.name)
+            if value is None:
+                if param.required:
+                    raise ApiError(400, f"Missing required header: '{param.name}'.", param=param.name)
+                continue
+            _check_value(compiler, param.schema, _coerce(spec, param.schema, [value], param.name), param.name)
+    query = _query(compiler, operation, request)
+    body, files = await _body(compiler, operation, request, max_bytes)
+    return Parsed(query, body, files)
+
+
+# -- query ---------------------------------------------------------------------------------------
+
+
+def _query(compiler: Compiler, operation: Operation, request: Request) -> dict[str, Any]:
+    spec = compiler.spec
+    raw = request.query_params
+    query: dict[str, Any] = {}
+    for param in operation.parameters:
+        if param.location != "query":
+            continue
+        schema = spec.resolve(param.schema) or {}
+        values = raw.getlist(param.name)
+        if not values and param.name.endswith("[]"):
+            values = raw.getlist(param.name[:-2])
+        if not values and _type(schema) == "object":
+            nested = {
+                k[len(param.name) + 1 : -1]: v for k, v in raw.items() if k.startswith(param.name + "[")
+            }
+            if nested:
+                _check_value(compiler, param.schema, nested, param.name)
+                query[param.name] = nested
+                continue
+        if not values:
+            if param.required:
+                raise ApiError(400, f"Missing required parameter: '{param.name}'.", param=param.name)
+            if "default" in schema:
+                query[param.name] = schema["default"]
+            continue
+        value = _coerce(spec, param.schema, values, param.name)
+        _check_value(compiler, param.schema, value, param.name)
+        query[param.name] = value
+    limits = limit_range(spec, operation)
+    if limits is not None and isinstance(query.get("limit"), int):
+        limit = query["limit"]
+        if limit < limits.minimum:
+            raise ApiError(
+                400,
+                f"Invalid 'limit': integer below minimum value. Expected a value >= {limits.minimum}, "
+                f"but got {limit} instead.",
+                param="limit",
+                code="integer_below_min_value",
+            )
+        if limits.maximum is not None and limit > limits.maximum:
+            raise ApiError(
+                400,
+                f"Invalid 'limit': integer above maximum value. Expected a value <= {limits.maximum}, "
+                f"but got {limit} instead.",
+                param="limit",
+                code="integer_above_max_value",
+            )
+    return query
+
+
+def _type(schema: dict[str, Any]) -> str | None:
+    declared = schema.get("type")
+    if isinstance(declared, list):
+        declared = next((t for t in declared if t != "null"), None)
+    if declared is None:
+        for key in ("anyOf", "oneOf"):
+            for part in schema.get(key) or []:
+                if isinstance(part, dict) and part.get("type") not in (None, "null"):
+                    return part["type"] if isinstance(part["type"], str) else None
+    return declared
+
+
+def _coerce(spec: Spec, schema: Any, values: list[str], name: str) -> Any:
+    """Query/form strings to the schema's type; a string that cannot convert gets 400."""
+    schema = spec.resolve(schema) or {}
+    kind = _type(schema)
+    if kind == "array":
+        items = spec.resolve(schema.get("items")) or {}
+        return [_scalar(_type(items), v, name) for v in values]
+    return _scalar(kind, values[-1], name)
+
+
+def _scalar(kind: str | None, value: Any, name: str) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        if kind == "integer":
+            return int(value)
+        if kind == "number":
+            number = float(value)
+            return int(number) if number.is_integer() and "." not in value else number
+    except ValueError:
+        expected = "an integer" if kind == "integer" else "a number"
+        raise ApiError(
+            400,
+            f"Invalid value for '{name}': expected {expected}, but got a string instead.",
+            param=name,
+            code="invalid_type",
+        ) from None
+    if kind == "boolean":
+        lowered = value.lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+        raise ApiError(
+            400, f"Invalid value for '{name}': expected a boolean.", param=name, code="invalid_type"
+        )
+    return value
+
+
+def _check_value(compiler: Compiler, schema: Any, value: Any, name: str) -> None:
+    if not schema:
+        return
+    error = compiler.first_error(schema, value)
+    if error is not None:
+        raise _to_api_error(error, prefix=name)
+
+
+# -- body ----------------------------------------------------------------------------------------
+
+
+async def _body(
+    compiler: Compiler, operation: Operation, request: Request, max_bytes: int
+) -> tuple[Any, dict[str, tuple[str, bytes, str]]]:
+    if not operation.request_bodies:
+        return None, {}
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";")[0].strip().lower()
+    declared = operation.request_bodies
+    if media_type == MULTIPART and MULTIPART in declared:
+        body, files = await _multipart(compiler, operation, request, max_bytes)
+        _check_body(compiler, declared[MULTIPART], body, with_files=files)
+        return body, files
+    if media_type == FORM and FORM in declared:
+        form = await request.form()
+        body = _form_fields(compiler.spec, declared[FORM], form.multi_items())
+        _check_body(compiler, declared[FORM], body)
+        return body, {}
+    json_type = next((mt for mt in declared if mt in JSON_TYPES or mt.endswith("+json")), None)
+    raw = await request.body()
+    if media_type and media_type not in declared and not (json_type and _is_json(media_type)):
+        if not raw and not operation.body_required:
+            return None, {}
+        expected = ", ".join(declared)
+        raise ApiError(
+            400,
+            f"Invalid Content-Type header ({media_type}), expected {expected}.",
+            code="invalid_content_type",
+        )
+    if json_type is None:
+        expected = ", ".join(declared)
+        raise ApiError(400, f"This endpoint expects a {expected} body.", code="invalid_content_type")
+    if not raw.strip():
+        if operation.body_required:
+            raise ApiError(400, "You must provide a JSON body for this request.", code="missing_body")
+        return None, {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, _BAD_JSON, code="invalid_json") from None
+    _check_body(compiler, declared[json_type], body)
+    return body, {}
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _check_body(
+    compiler: Compiler, schema: Any, body: Any, with_files: dict[str, tuple[str, bytes, str]] | None = None
+) -> None:
+    if not schema:
+        return
+    instance = body
+    if with_files:
+        instance = dict(body, **{name: filename for name, (filename, _, _) in with_files.items()})
+    error = compiler.first_error(schema, instance)
+    if error is not None:
+        raise _to_api_error(error)
+
+
+async def _multipart(
+    compiler: Compiler, operation: Operation, request: Request, max_bytes: int
+) -> tuple[dict[str, Any], dict[str, tuple[str, bytes, str]]]:
+    try:
+        form = await request.form(max_part_size=max(1024 * 1024, min(max_bytes, 64 * 1024 * 1024)))
+    except Exception as exc:  # python-multipart raises several unrelated types for bad input
+        detail = str(exc) or type(exc).__name__
+        raise ApiError(
+            400, f"Could not parse the multipart form data: {detail}.", code="invalid_multipart"
+        ) from None
+    fields: list[tuple[str, Any]] = []
+    files: dict[str, tuple[str, bytes, str]] = {}
+    try:
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                data = await value.read()
+                if len(data) > max_bytes:
+                    raise ApiError(
+                        413,
+                        f"File too large: {len(data)} bytes; the maximum is {max_bytes} bytes.",
+                        param=key,
+                        code="file_too_large",
+                    )
+                files[key] = (
+                    value.filename or "upload",
+                    data,
+                    value.content_type or "application/octet-stream",
+                )
+            else:
+                fields.append((key, value))
+    finally:
+        await form.close()
+    return _form_fields(compiler.spec, operation.request_bodies[MULTIPART], fields), files
+
+
+def _form_fields(spec: Spec, schema: Any, items: Any) -> dict[str, Any]:
+    """Form fields to typed values, per the body schema's property types."""
+    props = schema_properties(spec.document, schema)
+    grouped: dict[str, list[str]] = {}
+    for key, value in items:
+        if isinstance(value, UploadFile):
+            continue
+        grouped.setdefault(key, []).append(str(value))
+    body: dict[str, Any] = {}
+    for key, values in grouped.items():
+        name = key[:-2] if key.endswith("[]") and key not in props else key
+        prop = spec.resolve(props.get(name)) or {}
+        if _type(prop) == "object" or (_type(prop) is None and values[-1][:1] in ("{", "[")):
+            try:
+                body[name] = json.loads(values[-1])
+                continue
+            except ValueError:
+                pass
+        body[name] = _coerce(spec, prop, values, name) if prop else values[-1]
+    return body
+
+
+# -- messages ------------------------------------------------------------------------------------
+
+
+def param_name(path: list[Any], prefix: str | None = None) -> str | None:
+    """`['tools', 0, 'type']` → `tools[0].type`, as the real API names nested fields."""
+    text = prefix or ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or None
+
+
+_CLEAN = re.compile(r"\s+")
+# How the real API words JSON types in its "Invalid type" messages.
+_TYPE_WORDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a decimal",
+    "boolean": "a boolean",
+    "object": "an object",
+    "array": "an array",
+    "null": "null",
+}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _off_branch(branch: list[Any], path: list[Any]) -> bool:
+    """A union branch the client clearly did not mean: it fails only on the value's own type
+    (e.g. the `null` of a nullable), or on its `type` discriminator."""
+    if all(type(e.kind).__name__ == "Type" and list(e.instance_path) == path for e in branch):
+        return True
+    return any(
+        type(e.kind).__name__ in ("Enum", "Constant") and list(e.instance_path) == [*path, "type"]
+        for e in branch
+    )
+
+
+def _best(error: Any, depth: int = 0) -> Any:
+    """Descend into anyOf/oneOf failures to the branch the client most likely meant."""
+    context = getattr(error.kind, "context", None)
+    if not context or depth > 16 or _discriminator_values(error):
+        return error
+    path = list(error.instance_path)
+    candidates = [branch for branch in context if branch and not _off_branch(branch, path)]
+    if not candidates:
+        return error
+    branch = min(candidates, key=lambda b: (len(b), -len(list(b[0].instance_path))))
+    return _best(branch[0], depth + 1)
+
+
+def _union_types(error: Any) -> list[str]:
+    """The types a union accepts, when every branch failed on the value's type alone."""
+    context = getattr(error.kind, "context", None) or []
+    path = list(error.instance_path)
+    types: list[str] = []
+    for branch in context:
+        if not branch or not all(
+            type(e.kind).__name__ == "Type" and list(e.instance_path) == path for e in branch
+        ):
+            return []
+        types += [t for e in branch for t in e.kind.types if t not in types]
+    return types
+
+
+def _discriminator_values(error: Any) -> list[Any]:
+    """The `type` values a union accepts, when every branch failed on its discriminator."""
+    context = getattr(error.kind, "context", None) or []
+    where = [*error.instance_path, "type"]
+    values: list[Any] = []
+    for branch in context:
+        found = [
+            e
+            for e in branch
+            if type(e.kind).__name__ in ("Enum", "Constant") and list(e.instance_path) == where
+        ]
+        if not found:
+            return []
+        for e in found:
+            options = e.kind.as_dict()
+            for value in options.get("options") or [options.get("expected_value")]:
+                if value not in values:
+                    values.append(value)
+    return values
+
+
+def _to_api_error(error: Any, prefix: str | None = None) -> ApiError:
+    error = _best(error)
+    allowed = _discriminator_values(error)
+    if allowed and isinstance(error.instance, dict):
+        field = param_name([*error.instance_path, "type"], prefix)
+        supported = ", ".join(f"'{v}'" for v in allowed)
+        return ApiError(
+            400,
+            f"Invalid value: '{error.instance.get('type')}'. Supported values are: {supported}.",
+            param=field,
+            code="invalid_value",
+        )
+    path = list(error.instance_path)
+    kind = error.kind
+    name = type(kind).__name__
+    if name == "Required":
+        field = param_name([*path, kind.property], prefix)
+        return ApiError(
+            400, f"Missing required parameter: '{field}'.", param=field, code="missing_required_parameter"
+        )
+    if name == "AdditionalProperties":
+        unexpected = list(getattr(kind, "unexpected", []) or [])
+        field = param_name([*path, unexpected[0]], prefix) if unexpected else param_name(path, prefix)
+        return ApiError(
+            400, f"Unrecognized request argument supplied: {field}", param=field, code="unknown_parameter"
+        )
+    field = param_name(path, prefix)
+    types = list(kind.types) if name == "Type" else _union_types(error)
+    if types and field:
+        expected = [_TYPE_WORDS.get(t, t) for t in types if t != "null"] or ["null"]
+        return ApiError(
+            400,
+            f"Invalid type for '{field}': expected {' or '.join(expected)}, "
+            f"but got {_TYPE_WORDS.get(_json_type(error.instance), 'a value')} instead.",
+            param=field,
+            code="invalid_type",
+        )
+    message = _CLEAN.sub(" ", error.message)
+    if len(message) > 300:
+        message = message[:300] + "…"
+    where = f"'{field}'" if field else "the request body"
+    code = {
+        "Type": "invalid_type",
+        "Enum": "invalid_value",
+        "MaxLength": "string_above_max_length",
+        "MinLength": "string_below_min_length",
+        "MaxItems": "array_above_max_length",
+        "MinItems": "empty_array",
+        "Maximum": "decimal_above_max_value",
+        "Minimum": "decimal_below_min_value",
+        "MaxProperties": "object_above_max_properties",
+    }.get(name, "invalid_value")
+    return ApiError(400, f"Invalid value for {where}: {message}", param=field, code=code)

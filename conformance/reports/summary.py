@@ -1,0 +1,77 @@
+"""summary.md: a short Markdown digest for CI job summaries and pull-request comments."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from conformance.reports import matrix
+from conformance.results import OUTCOMES, RunResults
+
+MAX_LISTED = 20
+_VERDICT = {0: "PASS", 1: "FAIL: new violations", 2: "ERROR: usage", 3: "ERROR: target unreachable"}
+_VERDICT[4] = "INCOMPLETE: request budget spent"
+
+
+def render(results: RunResults) -> str:
+    rows = matrix.build(results)
+    counts = results.counts()
+    verdict = _VERDICT.get(results.exit_code if results.exit_code is not None else -1, "unfinished")
+    spec = results.spec
+    lines = [
+        f"## openai-conformance: {verdict}",
+        "",
+        f"Target `{results.target}` · spec {spec.get('title', spec.get('source', ''))} "
+        f"{spec.get('version', '')} (`{str(spec.get('sha256', ''))[:12]}`) · run `{results.run_id}`"
+        + (f" · seed {results.seed}" if results.seed is not None else "")
+        + (f" · profile {results.profile}" if results.profile else ""),
+        "",
+        f"{len(rows)} operations, {len(results.operations)} operation × phase results, "
+        f"{results.requests_sent} requests. "
+        f"Violations: **{counts['new_violations']} new**, {counts['accepted_violations']} accepted by the baseline.",
+        "",
+        "| outcome | " + " | ".join(OUTCOMES) + " |",
+        "|---|" + "---:|" * len(OUTCOMES),
+        "| operation × phase | " + " | ".join(str(counts[o]) for o in OUTCOMES) + " |",
+        "",
+        "| family | passed | failed | not-implemented | error | skipped | n/a |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    totals = matrix.totals(rows)
+    for column in (*matrix.COLUMNS, "overall"):
+        t = totals[column]
+        keys = ("passed", "failed", "not-implemented", "error", "skipped", matrix.NOT_APPLICABLE)
+        lines.append(f"| {column} | " + " | ".join(str(t[k]) for k in keys) + " |")
+    new = results.new_violations()
+    if new:
+        lines += [
+            "",
+            "### New violations",
+            "",
+            "| check | operation | where | message |",
+            "|---|---|---|---|",
+        ]
+        for v in new[:MAX_LISTED]:
+            message = _cell(str(v.get("message", "")), 160)
+            lines.append(
+                f"| `{v.get('check')}` | `{v.get('operation_id')}` | `{v.get('path') or ''}` | {message} |"
+            )
+        if len(new) > MAX_LISTED:
+            by_check = Counter(str(v.get("check")) for v in new[MAX_LISTED:])
+            more = ", ".join(f"{check} ×{n}" for check, n in by_check.most_common())
+            lines.append(f"\n…and {len(new) - MAX_LISTED} more ({more}). See report.html.")
+    baseline = results.baseline or {}
+    for entry in baseline.get("expired") or []:
+        lines.append(
+            f"\n> Baseline entry expired on {entry.get('expires')}: `{entry.get('check')}` on "
+            f"`{entry.get('operation_id')}` ({entry.get('reason')}); its violations count again."
+        )
+    if baseline.get("unused"):
+        lines.append(
+            f"\n> {len(baseline['unused'])} baseline entries matched nothing: the violations are fixed."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str, limit: int) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,135 @@
+"""Cassette records: redaction, body encodings, and the `Exchange` a record stands for."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import httpx
+from conftest import proxied, serve
+from proxy_upstreams import GoodUpstream
+from starlette.middleware.gzip import GZipMiddleware
+
+from conformance.proxy import Capture, CassetteWriter, read_cassette, to_exchange, to_record
+
+KEY = "sk-proj-UNITKEYabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def multipart_capture() -> Capture:
+    body = (
+        b'--B\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper-1\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="timestamp_granularities[]"\r\n\r\nword\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="timestamp_granularities[]"\r\n\r\nsegment\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n'
+        b"Content-Type: audio/wav\r\n\r\nRIFF\x00\x01\xfe\xff\r\n--B--\r\n"
+    )
+    return Capture(
+        method="POST",
+        base="/v1",
+        path="/audio/transcriptions",
+        query="",
+        request_headers=[
+            ("Authorization", f"Bearer {KEY}"),
+            ("OpenAI-Organization", "org-ABCDEFGHIJKLMNOPQRSTuvwx"),
+            ("OpenAI-Project", "proj_ABCDEFGHIJKLMNOPQRSTuvwx"),
+            ("Content-Type", "multipart/form-data; boundary=B"),
+        ],
+        request_body=body,
+        status=200,
+        response_headers=[("content-type", "application/json"), ("x-request-id", "req_1")],
+        response_body=json.dumps({"text": "hello", "note": f"echo {KEY}"}).encode(),
+        elapsed=0.25,
+        ttfb=0.2,
+    )
+
+
+def test_records_are_redacted_and_binary_bodies_are_base64(spec):
+    record = to_record(multipart_capture(), seq=1, operation_id="createTranscription")
+    text = json.dumps(record)
+    assert KEY not in text and "org-ABCDEF" not in text and "proj_ABCDEF" not in text
+    headers = record["request"]["headers"]
+    assert (
+        headers["authorization"]
+        == headers["openai-organization"]
+        == headers["openai-project"]
+        == "[REDACTED]"
+    )
+    assert record["request"]["body_encoding"] == "base64"  # the wav bytes are not UTF-8
+    assert record["response"]["body_encoding"] == "utf-8"
+    assert record["timing"] == {"elapsed": 0.25, "ttfb": 0.2, "first_event": None}
+
+
+def test_credentials_in_query_strings_are_redacted():
+    capture = Capture(
+        "GET", "/v1", "/models", f"api-key=abc123secret&limit=2&note={KEY}", [], b"", status=200
+    )
+    query = to_record(capture, seq=1)["request"]["query"]
+    assert query == "api-key=[REDACTED]&limit=2&note=[REDACTED]"
+
+
+def test_a_record_becomes_the_exchange_checks_judge(spec):
+    exchange = to_exchange(to_record(multipart_capture(), seq=1), spec)
+    assert exchange is not None
+    request = exchange.request
+    assert (request.operation_id, request.path, request.mode) == (
+        "createTranscription",
+        "/audio/transcriptions",
+        "recorded",
+    )
+    assert request.media_type == "multipart/form-data"
+    assert request.body == {"model": "whisper-1", "timestamp_granularities[]": ["word", "segment"]}
+    assert request.files == {"file": ("a.wav", b"RIFF\x00\x01\xfe\xff", "audio/wav")}
+    assert exchange.response.json()["text"] == "hello"
+    assert exchange.response.elapsed == 0.25
+
+
+def test_path_parameters_and_query_are_recovered(spec):
+    capture = Capture("GET", "/v1", "/threads/thread_1/messages", "limit=2&order=asc", [], b"", status=404)
+    exchange = to_exchange(to_record(capture, seq=1), spec)
+    assert exchange is not None
+    assert exchange.request.operation_id == "listMessages"
+    assert exchange.request.path_params == {"thread_id": "thread_1"}
+    assert exchange.request.query == {"limit": "2", "order": "asc"}
+
+
+def test_sse_records_keep_the_raw_stream_and_its_events(spec, tmp_path):
+    body = b'data: {"a": 1}\n\n: comment\n\nevent: done\ndata: [DONE]\n\n'
+    capture = Capture("POST", "/v1", "/chat/completions", "", [], b"{}", status=200, response_body=body)
+    capture.response_headers = [("content-type", "text/event-stream; charset=utf-8")]
+    path = tmp_path / "c.jsonl"
+    writer = CassetteWriter(path, "http://user:secret@upstream.test/v1", spec)
+    writer.write(to_record(capture, seq=1))
+    writer.close()
+    header = json.loads(path.read_text().splitlines()[0])
+    assert (
+        header["upstream"] == "http://upstream.test/v1" and header["format"] == "openai-conformance-cassette"
+    )
+    [record] = list(read_cassette(path))
+    assert record["response"]["events"] == [
+        {"event": None, "data": '{"a": 1}', "id": None, "retry": None},
+        {"event": "done", "data": "[DONE]", "id": None, "retry": None},
+    ]
+    exchange = to_exchange(record, spec)
+    assert exchange is not None
+    assert (
+        exchange.response.content == body and [e.data for e in exchange.response.events or []][-1] == "[DONE]"
+    )
+
+
+def test_compressed_responses_pass_through_and_are_recorded_decoded(spec, tmp_path):
+    upstream = GoodUpstream()
+    app = GZipMiddleware(upstream.app, minimum_size=1)
+    cassette = tmp_path / "gz.jsonl"
+    with serve(app) as server:
+        writer = CassetteWriter(cassette, server.url + "/v1", spec)
+        with proxied(spec, server.url + "/v1", writer) as (proxy, base):
+            raw = httpx.get(base + "/models", headers={"accept-encoding": "gzip"})
+            assert raw.headers["content-encoding"] == "gzip"
+            assert raw.json()["object"] == "list"  # httpx undid the gzip the upstream applied
+            with httpx.stream("GET", base + "/models", headers={"accept-encoding": "gzip"}) as streamed:
+                passed = b"".join(streamed.iter_raw())  # the upstream's gzip bytes, not re-encoded
+                assert gzip.decompress(passed) == raw.content
+    assert proxy.violations() == [], proxy.lines
+    record = list(read_cassette(cassette))[0]
+    assert "content-encoding" not in record["response"]["headers"]
+    assert json.loads(record["response"]["body"])["data"][0]["id"] == "gpt-4o-mini"
