@@ -20,7 +20,7 @@ from conformance.reports.jsonfile import find_results
 from conformance.reports.redact import redact_text
 
 DEFAULT_FILE = "conformance-baseline.yaml"
-UPDATE_HELP = """Write a baseline accepting every violation of a run (default: conformance-report/latest),
+UPDATE_HELP = """Write a baseline accepting every violation of a run (default: reports/latest),
 one entry per check, operation, phase and JSON path. Entries of an existing baseline that still match keep their
 reason and expiry; entries that match nothing (fixed violations) are dropped unless --keep-fixed.
 
@@ -30,7 +30,7 @@ example: openai-conformance baseline update --reason "known spec gaps, see #123"
 CHECK_HELP = """Apply a baseline to a finished run and list the violations it does not accept.
 
 exit codes: 0 no new violations, 1 new violations, 2 the run or the baseline cannot be read
-example: openai-conformance baseline check --baseline conformance-baseline.yaml conformance-report --rewrite
+example: openai-conformance baseline check --baseline conformance-baseline.yaml reports --rewrite
 """
 
 

@@ -15,12 +15,11 @@ from conformance.errors import ConformanceError
 from conformance.proxy.app import DEFAULT_STREAM_TIMEOUT, DEFAULT_TIMEOUT, ProxyApp
 from conformance.proxy.cassette import CassetteWriter, upstream_parts
 from conformance.proxy.observer import Observer, Session, stderr_printer
-from conformance.reports import write_reports
+from conformance.reports import DEFAULT_REPORT_DIR, write_reports
 from conformance.results import RunResults, clean_target
 from conformance.spec import load
 
 DEFAULT_LISTEN = "127.0.0.1:8899"
-DEFAULT_REPORT_DIR = "conformance-report"
 EPILOG = """a bad upstream never stops the proxy; the client gets the OpenAI error envelope with
   502 upstream_unreachable / upstream_invalid_json / upstream_error, or 504 upstream_timeout,
   and a stream that stalls or never ends is closed with a final `event: error`.

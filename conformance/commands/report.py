@@ -17,7 +17,7 @@ DIFF_HELP = """Compare two runs (results.json files, run folders, or report fold
 Violations are matched by check, operation, phase and JSON path (array indices ignored).
 
 exit codes: 0 no new violations in B, 1 new violations in B, 2 a run cannot be read
-example: openai-conformance report diff main-report/ conformance-report/
+example: openai-conformance report diff main-report/ reports/
 """
 MERGE_HELP = """Join the runs of several shards (results.json files or run folders) into one run and write
 the usual reports (results.json, junit.xml, summary.md, report.html) to OUTPUT/<new run id>/.

@@ -1,7 +1,6 @@
 """Reports of a run: results.json, junit.xml, summary.md and report.html in `reports/<run id>/`.
 
-    folder = write_reports(results, "conformance-report")  # -> conformance-report/<run id>/,
-                                                          #    and conformance-report/latest points at it
+    folder = write_reports(results, "reports")  # -> reports/<run id>/; reports/latest points at it
 
 Everything written goes through redaction first (`conformance.reports.redact`): API keys,
 credential headers, organization and project ids and the values of the configured secret

@@ -12,7 +12,7 @@ from conformance.reports.redact import redact, redact_text, secret_values
 from conformance.results import RunResults
 
 LATEST = "latest"
-DEFAULT_REPORT_DIR = "conformance-report"  # also the default --report-dir of `run`
+DEFAULT_REPORT_DIR = "reports"  # also the default --report-dir of `run`
 REPORT_FILES = ("results.json", "junit.xml", "summary.md", "report.html")
 
 

@@ -1,0 +1,139 @@
+"""`openai-conformance run`: the conformance suite against a target, through pytest, with reports."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from conformance.errors import EXIT_OK, EXIT_USAGE, ConformanceError
+from conformance.runner.config import RunConfig, add_options, resolve
+
+EXIT_CODES = """exit codes:
+  0  the target conforms: no violations
+  1  violations found (listed above and in the reports)
+  2  usage or configuration error (bad option, bad spec, missing or rejected API key)
+  3  target unreachable
+  4  request budget spent before the end (--request-budget)
+
+options may also come from OPENAI_CONFORMANCE_<OPTION> environment variables
+(OPENAI_CONFORMANCE_MAX_EXAMPLES=20) or a [tool.openai-conformance] table in pyproject.toml.
+"""
+
+EXAMPLES = """examples:
+  openai-conformance run                                   # the bundled emulator, every operation
+  openai-conformance run --target http://127.0.0.1:8080/v1 --include Assistants
+  openai-conformance run --target https://api.openai.com/v1 --read-only --request-budget 200
+  openai-conformance run --shard 2/4 --workers auto -- -x  # arguments after -- go to pytest
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "run",
+        help="run the conformance suite against a target (the bundled emulator by default)",
+        description="Run the conformance suite (examples, positive, negative, stateful and scenario phases) "
+        "against a target through pytest, and write results.json, junit.xml, summary.md and report.html.",
+        epilog=EXIT_CODES + "\n" + EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_options(parser.add_argument)
+    parser.add_argument(
+        "pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="passed on to pytest (-x, --lf, -k)"
+    )
+    parser.set_defaults(handler=handle)
+
+
+def prepare(args: argparse.Namespace) -> RunConfig:
+    """Check everything a run needs before pytest starts, so a bad option is one line and exit code 2."""
+    from conformance.runner.selection import select
+    from conformance.spec import load
+
+    given = {k: v for k, v in vars(args).items() if k not in ("handler", "pytest_args", "command")}
+    config = resolve(given)
+    spec = load(config.spec)
+    select(spec.operations, config)
+    if config.workers != "1":
+        try:
+            import xdist  # noqa: F401
+        except ImportError:
+            raise ConformanceError("--workers needs pytest-xdist (pip install pytest-xdist)") from None
+    if not config.is_emulator:
+        from conformance.runner.target import Target
+
+        with Target(config, spec) as target:
+            target.probe()
+    return config
+
+
+def pytest_args(config: RunConfig, run_id: str, extra: list[str]) -> list[str]:
+    args = [
+        "--pyargs",
+        "conformance.suite",
+        "-q",
+        "--tb=no",
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+        "-rN",
+        "-p",
+        "no:cacheprovider"
+        if not any(a in ("--lf", "--ff", "--last-failed") for a in extra)
+        else "cacheprovider",
+        "-c",
+        os.devnull,
+        "--rootdir",
+        os.getcwd(),
+        "--conformance-run-id",
+        run_id,
+        *config.to_args(),
+    ]
+    if config.workers != "1":
+        args += ["-n", config.workers]
+    return args + extra
+
+
+def handle(args: argparse.Namespace) -> int:
+    import pytest
+
+    from conformance.results import new_run_id
+    from conformance.runner import plugin
+
+    config = prepare(args)
+    run_id = new_run_id()
+    plugin.LAST.clear()
+    code = pytest.main(pytest_args(config, run_id, list(args.pytest_args or [])))
+    if "results" not in plugin.LAST:
+        if int(code) == 2:
+            raise KeyboardInterrupt
+        if int(code) in (3, 4):  # pytest: internal or usage error, already printed
+            return EXIT_USAGE
+        if int(code) == 5:
+            raise ConformanceError("no test selected: check --include/--exclude/--phases and -k")
+        return int(code)
+    results = plugin.LAST["results"]
+    print_summary(results, plugin.LAST.get("folder"))
+    return int(plugin.LAST["exit_code"])
+
+
+def print_summary(results: Any, folder: Any) -> None:
+    counts = results.counts()
+    operations = {r.operation_id for r in results.operations}
+    line = ", ".join(
+        f"{counts[o]} {o}" for o in ("passed", "failed", "not-implemented", "skipped", "error") if counts[o]
+    )
+    out = sys.stdout
+    print(
+        f"\nopenai-conformance: {len(operations)} operations, {len(results.operations)} operation-phases "
+        f"({line}); {counts['new_violations']} violations; {results.requests_sent} requests",
+        file=out,
+    )
+    failed = [r for r in results.operations if r.outcome == "failed"]
+    for r in failed[:20]:
+        checks = sorted({v.get("check") for v in r.new_violations()})
+        print(f"  FAILED {r.phase:9} {r.operation_id}: {', '.join(checks)}", file=out)
+    if len(failed) > 20:
+        print(f"  ... and {len(failed) - 20} more (see the reports)", file=out)
+    if folder is not None:
+        print(f"reports: {folder}", file=out)
+    print(f"exit code {results.exit_code if results.exit_code is not None else EXIT_OK}", file=out)
