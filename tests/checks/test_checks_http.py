@@ -172,3 +172,37 @@ def test_empty_body_where_json_is_declared(judge):
     exchange = b.exchange("GET", "/assistants/asst_abc123", 200, operation_id="getAssistant")
     (violation,) = judge(exchange, ["response.schema"])
     assert (violation.message, violation.got) == ("the body is empty", "(empty)")
+
+
+def test_speech_may_name_its_audio_type_but_not_json(judge):
+    def speech(content_type):
+        return b.exchange(
+            "POST",
+            "/audio/speech",
+            200,
+            content=b"ID3\x03",
+            content_type=content_type,
+            request_body={"model": "tts-1", "input": "hi", "voice": "alloy"},
+            operation_id="createSpeech",
+        )
+
+    assert judge(speech("audio/mpeg"), ["response.content_type"]) == []
+    assert ids(judge(speech("text/html"), ["response.content_type"])) == ["response.content_type"]
+
+
+def embeddings(encoding_format, embedding):
+    body = {
+        "object": "list",
+        "model": "text-embedding-3-small",
+        "data": [{"object": "embedding", "index": 0, "embedding": embedding}],
+        "usage": {"prompt_tokens": 1, "total_tokens": 1},
+    }
+    request = {"model": "text-embedding-3-small", "input": "hi", "encoding_format": encoding_format}
+    return b.exchange("POST", "/embeddings", 200, body, request_body=request, operation_id="createEmbedding")
+
+
+def test_base64_embeddings_are_strings(judge):
+    assert judge(embeddings("base64", "AACAPw=="), ["response.schema"]) == []
+    assert judge(embeddings("float", [0.5, 1.0]), ["response.schema"]) == []
+    (violation,) = judge(embeddings("float", "AACAPw=="), ["response.schema"])
+    assert violation.path == "$.data[0].embedding"
