@@ -389,7 +389,8 @@ def _event_stream(
             continue
         state, obj = name[len(prefix) + 1 :], str(payload.get("id"))
         previous = states.get((prefix, obj))
-        resumes = prefix == "thread.run" and operation_id == "submitToolOuputsToRun"
+        # a resumed run (and its tool step) first shows up mid-lifecycle
+        resumes = prefix in ("thread.run", "thread.run.step") and operation_id == "submitToolOuputsToRun"
         if previous is None and state != "created" and not resumes:
             yield Finding(
                 f"{prefix} {obj} starts with {name}", expected=f"{prefix}.created", got=name, path=_at(i)

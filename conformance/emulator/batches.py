@@ -43,7 +43,8 @@ def _parse(ctx: Context, batch: dict[str, Any]) -> list[dict[str, Any]] | None:
     if data is None:
         _fail(batch, ctx, "missing_file", f"File {batch['input_file_id']} not found.")
         return None
-    lines = []
+    lines: list[dict[str, Any]] = []
+    seen: set[Any] = set()
     for number, raw in enumerate(data.decode("utf-8", errors="replace").splitlines(), start=1):
         if not raw.strip():
             continue
@@ -55,6 +56,16 @@ def _parse(ctx: Context, batch: dict[str, Any]) -> list[dict[str, Any]] | None:
         if not isinstance(line, dict) or not {"custom_id", "method", "url", "body"} <= set(line):
             _fail(batch, ctx, "invalid_request", "Each line needs custom_id, method, url and body.", number)
             return None
+        if str(line["method"]).upper() != "POST":
+            _fail(
+                batch, ctx, "invalid_method", "Only the POST method is supported in batch requests.", number
+            )
+            return None
+        if line["custom_id"] in seen:
+            message = f"The custom_id '{line['custom_id']}' is used more than once in the input file."
+            _fail(batch, ctx, "duplicate_custom_id", message, number)
+            return None
+        seen.add(line["custom_id"])
         if line["url"] != batch["endpoint"]:
             message = (
                 f"The URL provided for this request does not match the batch endpoint {batch['endpoint']}."
@@ -113,9 +124,10 @@ async def advance(ctx: Context, batch: dict[str, Any]) -> dict[str, Any]:
     """Move a batch along its lifecycle by the clock; each state lasts `run_delay` seconds."""
     delay = ctx.settings.run_delay
     changed = False
+    now = min(ctx.now(), batch["expires_at"])  # states after the window closed never happened
     while batch["status"] in STATES[:-1] or batch["status"] == "cancelling":
         since = batch.get("_since", batch["created_at"])
-        if ctx.now() - since < delay and not (delay == 0 and batch.get("_seen")):
+        if now - since < delay and not (delay == 0 and batch.get("_seen")):
             break
         if batch["status"] == "cancelling":
             batch.update(status="cancelled", cancelled_at=ctx.now())
@@ -139,6 +151,10 @@ async def advance(ctx: Context, batch: dict[str, Any]) -> dict[str, Any]:
         batch["status"] = nxt
         batch[STAMPS[nxt]] = ctx.now()
         batch["_since"] = since + delay if delay else ctx.now()
+        changed = True
+    if batch["status"] in STATES[:-1] and ctx.now() >= batch["expires_at"]:
+        # not done within the completion window: expired (the real API keeps partial results)
+        batch.update(status="expired", expired_at=batch["expires_at"])
         changed = True
     if not batch.get("_seen"):
         batch["_seen"] = True

@@ -95,7 +95,27 @@ def choice_for(body: dict[str, Any], index: int, completion_id: str) -> tuple[di
             finish = "length" if cut else "stop"
         message["content"] = text
         used = textgen.count(text)
-    return {"index": index, "message": message, "finish_reason": finish, "logprobs": None}, used
+    logprobs = None
+    if body.get("logprobs") and isinstance(message["content"], str):
+        logprobs = {
+            "content": token_logprobs(message["content"], int(body.get("top_logprobs") or 0)),
+            "refusal": None,
+        }
+    return {"index": index, "message": message, "finish_reason": finish, "logprobs": logprobs}, used
+
+
+def token_logprobs(text: str, top: int) -> list[dict[str, Any]]:
+    """Per-token log probabilities: the chosen token is always the likeliest, alternatives trail it."""
+    entries = []
+    for position, token in enumerate(textgen.tokens(text)):
+        chosen = -0.01 * (1 + position % 7)
+        alternatives = [
+            {"token": f"{token}{rank}", "logprob": chosen - rank, "bytes": list(f"{token}{rank}".encode())}
+            for rank in range(1, top)
+        ]
+        head = {"token": token, "logprob": chosen, "bytes": list(token.encode())}
+        entries.append({**head, "top_logprobs": [head, *alternatives] if top else []})
+    return entries
 
 
 def usage(prompt: int, completion: int) -> dict[str, Any]:

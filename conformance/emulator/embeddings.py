@@ -25,9 +25,12 @@ def inputs(value: Any) -> list[Any]:
 async def create_embedding(ctx: Context) -> Response:
     body = ctx.body if isinstance(ctx.body, dict) else {}
     model = str(body.get("model") or "text-embedding-3-small")
-    size = body.get("dimensions") or DIMENSIONS.get(model, 1536)
+    native = DIMENSIONS.get(model, 1536)
+    size = int(body.get("dimensions") or native)
     if model == "text-embedding-ada-002" and body.get("dimensions") is not None:
         ctx.error(400, "This model does not support specifying dimensions.", param="dimensions")
+    if not 1 <= size <= native:
+        ctx.error(400, f"This model supports at most {native} dimensions, got {size}.", param="dimensions")
     items = inputs(body.get("input"))
     if any(item in ("", []) for item in items):
         ctx.error(400, "'$.input' is invalid. Please check the API reference.", param="input")
@@ -36,7 +39,7 @@ async def create_embedding(ctx: Context) -> Response:
         text = (
             item if isinstance(item, str) else " ".join(map(str, item if isinstance(item, list) else [item]))
         )
-        vector = textgen.embedding(f"{model}:{text}", int(size))
+        vector = textgen.embedding(f"{model}:{text}", size)
         encoded: Any = textgen.encode_base64(vector) if body.get("encoding_format") == "base64" else vector
         data.append({"object": "embedding", "index": index, "embedding": encoded})
     prompt = sum(textgen.count(item) for item in items)

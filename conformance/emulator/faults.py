@@ -30,6 +30,7 @@ from conformance.errors import ConformanceError
 FAMILIES = ("schema", "errors", "pagination", "lifecycle", "streaming", "http")
 JSON = "application/json"
 SSE = "text/event-stream"
+MAX_HITS = 10_000  # requests remembered per fault in `app.state.fault_hits` (a long-lived server)
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Call:
     method: str
     path: str  # below the base path, e.g. /assistants/asst_1
     operation_id: str | None
-    query: dict[str, str]
+    query: dict[str, str]  # the last value of each parameter
     body: bytes
     memory: dict[str, Any]
     status: int = 0
@@ -110,6 +111,7 @@ class Fault:
     description: str  # what a real server does wrong
     operations: tuple[str, ...]  # operation ids a run must exercise to expose it
     phases: tuple[str, ...]  # runner phases that expose it
+    scenarios: tuple[str, ...] = ()  # with the "scenarios" phase: the scenarios that expose it
     after: Hook | None = field(default=None, repr=False, compare=False)
     before: Hook | None = field(default=None, repr=False, compare=False)
 
@@ -123,10 +125,16 @@ def fault(
     family: str,
     check: str,
     operations: Iterable[str],
-    phases: Iterable[str] = ("positive",),
+    phases: Iterable[str] | None = None,
+    scenarios: Iterable[str] = (),
     stage: str = "after",
 ) -> Callable[[Hook], Hook]:
-    """Register a hook as a named fault; its docstring is the fault's description."""
+    """Register a hook as a named fault; its docstring is the fault's description.
+
+    `phases` default to the "scenarios" phase when `scenarios` are named, else to "positive".
+    """
+    scenarios = tuple(scenarios)
+    phases = tuple(phases or (("scenarios",) if scenarios else ("positive",)))
     if family not in FAMILIES:
         raise ValueError(f"fault {name}: unknown family {family!r}")
 
@@ -139,7 +147,8 @@ def fault(
             check,
             " ".join((hook.__doc__ or "").split()),
             tuple(operations),
-            tuple(phases),
+            phases,
+            scenarios,
             **{stage: hook},
         )
         return hook
@@ -159,28 +168,42 @@ def resolve(names: Iterable[str]) -> list[Fault]:
 
 
 def install(app: Any, names: Iterable[str]) -> list[Fault]:
-    """Wrap an emulator app (from `create_app`) in the named faults; returns them."""
+    """Wrap an emulator app (from `create_app`) in the named faults; returns them.
+
+    `app.state.fault_hits` maps each fault to the requests it changed ("GET /v1/models?limit=2"),
+    so a benchmark can tell a finding the fault caused from an unrelated one.
+    """
     faults = resolve(names)
     if faults:
+        app.state.faults = [f.name for f in faults]
+        app.state.fault_hits = {f.name: [] for f in faults}
         app.add_middleware(
             FaultMiddleware,
             faults=faults,
             router=app.state.emulator.router,
             base_path=app.state.settings.base_path,
+            hits=app.state.fault_hits,
         )
-        app.state.faults = [f.name for f in faults]
     return faults
 
 
 class FaultMiddleware:
     """Buffers each request and response so the faults can rewrite them; streams are buffered too."""
 
-    def __init__(self, app: ASGIApp, faults: list[Fault], router: Any, base_path: str = "/v1") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        faults: list[Fault],
+        router: Any,
+        base_path: str = "/v1",
+        hits: dict[str, list[str]] | None = None,
+    ) -> None:
         self.app = app
         self.faults = faults
         self.router = router
         self.base_path = base_path
         self.memory: dict[str, dict[str, Any]] = {f.name: {} for f in faults}
+        self.hits = hits if hits is not None else {f.name: [] for f in faults}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -197,10 +220,11 @@ class FaultMiddleware:
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
         operation, _, _ = self.router.match(scope["method"], inner, query)
         call = Call(scope["method"], inner, operation.id if operation else None, dict(query), body, {})
+        raw = scope.get("query_string", b"").decode("latin-1")
+        label = f"{scope['method']} {path}" + (f"?{raw}" if raw else "")
         for item in self.faults:
             if item.before is not None:
-                call.memory = self.memory[item.name]
-                item.before(call)
+                self._apply(item, item.before, call, label)
         if call.query != query:
             scope = {**scope, "query_string": urlencode(call.query).encode()}
         if call.body != body:
@@ -236,13 +260,46 @@ class FaultMiddleware:
         call.content = b"".join(chunks)
         for item in self.faults:
             if item.after is not None:
-                call.memory = self.memory[item.name]
-                item.after(call)
+                self._apply(item, item.after, call, label)
         call.headers.pop("content-length", None)
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in call.headers.items()]
         headers.append((b"content-length", str(len(call.content)).encode()))
         await send({"type": "http.response.start", "status": call.status, "headers": headers})
         await send({"type": "http.response.body", "body": call.content, "more_body": False})
+
+    def _apply(self, item: Fault, hook: Hook, call: Call, label: str) -> None:
+        before = _state(call)
+        call.memory = self.memory[item.name]
+        hook(call)
+        hits = self.hits[item.name]
+        if _state(call) != before and len(hits) < MAX_HITS:
+            hits.append(label)
+
+
+def _state(call: Call) -> tuple[Any, ...]:
+    return (sorted(call.query.items()), call.body, call.status, sorted(call.headers.items()), call.content)
+
+
+def request_clock(app: Any, start: float = 1_700_000_000) -> None:
+    """Make an emulator's clock move one second per request, without sleeping.
+
+    Objects created by successive requests then get distinct `created_at`, as on a real server, so
+    a fault in ordering (`order-ignored`) shows; within one request the time stands still.
+    """
+    now = [float(start)]
+    app.state.settings.clock = lambda: now[0]
+    app.add_middleware(_Tick, now=now)
+
+
+class _Tick:
+    def __init__(self, app: ASGIApp, now: list[float]) -> None:
+        self.app = app
+        self.now = now
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.now[0] += 1
+        await self.app(scope, receive, send)
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -502,7 +559,8 @@ def stream_content_type(call: Call) -> None:
     "wrong-last-id",
     family="pagination",
     check="pagination.page",
-    operations=("createAssistant", "listAssistants"),
+    operations=("listAssistants",),
+    scenarios=("pagination-listAssistants",),
 )
 def wrong_last_id(call: Call) -> None:
     """`last_id` is the first item's id, not the last one's (an off-by-one in the cursor)."""
@@ -516,7 +574,8 @@ def wrong_last_id(call: Call) -> None:
     "first-id-null",
     family="pagination",
     check="pagination.page",
-    operations=("createAssistant", "listAssistants"),
+    operations=("listAssistants",),
+    scenarios=("pagination-listAssistants",),
 )
 def first_id_null(call: Call) -> None:
     """`first_id` is null on a page that has items."""
@@ -530,7 +589,8 @@ def first_id_null(call: Call) -> None:
     "limit-ignored",
     family="pagination",
     check="pagination.page",
-    operations=("createAssistant", "listAssistants"),
+    operations=("listAssistants",),
+    scenarios=("pagination-listAssistants",),
     stage="before",
 )
 def limit_ignored(call: Call) -> None:
@@ -543,7 +603,8 @@ def limit_ignored(call: Call) -> None:
     "order-ignored",
     family="pagination",
     check="pagination.page",
-    operations=("createAssistant", "listAssistants"),
+    operations=("listAssistants",),
+    scenarios=("pagination-listAssistants",),
     stage="before",
 )
 def order_ignored(call: Call) -> None:
@@ -553,16 +614,42 @@ def order_ignored(call: Call) -> None:
 
 
 @fault(
-    "has-more-on-empty-page",
+    "has-more-on-last-page",
     family="pagination",
-    check="pagination.page",
-    operations=("createAssistant", "listAssistants"),
+    check="pagination.traversal",
+    operations=("listAssistants",),
+    scenarios=("pagination-listAssistants",),
 )
 def has_more_stuck(call: Call) -> None:
-    """`has_more` is always true, even on the last (and on an empty) page, so clients never stop."""
+    """`has_more` is always true, even on the last page, so clients never stop paging."""
     body = _list(call)
     if body is not None and "has_more" in body:
         body["has_more"] = True
+        call.set_json(body)
+
+
+@fault(
+    "repeated-item-across-pages",
+    family="pagination",
+    check="pagination.traversal",
+    operations=("listAssistants",),
+    scenarios=("pagination-listAssistants",),
+)
+def repeated_item(call: Call) -> None:
+    """The `after` cursor is inclusive: each next page starts again with the previous page's last item."""
+    body = _list(call)
+    if body is None:
+        return
+    seen: dict[str, Any] = call.memory.setdefault("items", {})
+    for item in body["data"]:
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            seen[item["id"]] = item
+    cursor = call.query.get("after")
+    if cursor in seen and body["data"] and body["data"][0].get("id") != cursor:
+        size = int(call.query["limit"]) if call.query.get("limit", "").isdigit() else len(body["data"])
+        body["data"] = [seen[cursor], *body["data"]][: max(size, 1)]
+        body["first_id"] = cursor
+        body["last_id"] = body["data"][-1].get("id")
         call.set_json(body)
 
 
@@ -660,8 +747,100 @@ def usage_mismatch(call: Call) -> None:
         call.set_json(body)
 
 
-@fault("terminal-state-changes", family="lifecycle", check="sse.stream", operations=("createResponse",))
+@fault(
+    "terminal-state-changes",
+    family="lifecycle",
+    check="lifecycle.terminal",
+    operations=("createRun",),
+    scenarios=("assistants-workflow",),
+)
 def terminal_state_changes(call: Call) -> None:
+    """A completed run accepts tool outputs again and goes back to `queued` (a terminal state that
+    changes) instead of refusing them with 400."""
+    runs: dict[str, Any] = call.memory.setdefault("completed", {})
+    body = _object(call, "thread.run")
+    if body is not None and body.get("status") == "completed":
+        runs[body["id"]] = body
+    run_id = call.path.rstrip("/").split("/")[-2] if call.path.endswith("/submit_tool_outputs") else None
+    if call.method == "POST" and call.status == 400 and run_id in runs:
+        call.set_json({**runs[run_id], "status": "queued", "completed_at": None}, status=200)
+
+
+@fault(
+    "cancel-after-terminal",
+    family="lifecycle",
+    check="lifecycle.cancel",
+    operations=("cancelRun",),
+    scenarios=("assistants-cancel",),
+)
+def cancel_after_terminal(call: Call) -> None:
+    """Cancelling a run that already ended answers 200 with the run, instead of a 400 error."""
+    if call.method == "POST" and call.path.endswith("/cancel") and call.status == 400:
+        call.set_json(
+            call.memory.get(call.path, {"id": call.path.split("/")[-2], "object": "thread.run"}), 200
+        )
+    elif call.method == "POST" and call.path.endswith("/cancel") and call.ok:
+        call.memory[call.path] = call.json()
+
+
+@fault(
+    "completed-at-missing",
+    family="lifecycle",
+    check="lifecycle.fields",
+    operations=("createRun",),
+    scenarios=("assistants-workflow",),
+)
+def completed_at_missing(call: Call) -> None:
+    """A completed run has no `completed_at` (the field is only filled in by a background job)."""
+    body = _object(call, "thread.run")
+    if body is not None and body.get("status") == "completed":
+        body["completed_at"] = None
+        call.set_json(body)
+
+
+@fault(
+    "deleted-still-listed",
+    family="lifecycle",
+    check="lifecycle.stale_list",
+    operations=("modifyAssistant",),
+    scenarios=("crud-assistants",),
+)
+def deleted_still_listed(call: Call) -> None:
+    """Deleted objects stay in list answers (a list cache that deletes do not invalidate)."""
+    bodies: dict[str, Any] = call.memory.setdefault("bodies", {})
+    gone: dict[str, list[Any]] = call.memory.setdefault("gone", {})
+    body = call.json() if call.ok else None
+    if call.method in ("GET", "POST") and isinstance(body, dict) and isinstance(body.get("id"), str):
+        bodies[call.path] = body
+    if call.method == "DELETE" and call.ok and call.path in bodies:
+        gone.setdefault(call.path.rsplit("/", 1)[0], []).append(bodies.pop(call.path))
+    page = _list(call)
+    if call.method == "GET" and page is not None and gone.get(call.path):
+        page["data"] = [*page["data"], *gone[call.path]]
+        page["last_id"] = page["data"][-1].get("id")
+        call.set_json(page)
+
+
+@fault(
+    "lost-update",
+    family="lifecycle",
+    check="lifecycle.lost_update",
+    operations=("modifyAssistant",),
+    scenarios=("crud-assistants",),
+)
+def lost_update(call: Call) -> None:
+    """A retrieve keeps answering the object as it was first read: later modifies are lost to readers
+    (a read cache without invalidation)."""
+    first: dict[str, bytes] = call.memory.setdefault("first", {})
+    if call.method == "GET" and call.ok and _object(call, "assistant") is not None:
+        call.content = first.setdefault(call.path, call.content)
+
+
+# -- streaming -----------------------------------------------------------------------------------
+
+
+@fault("stream-event-after-terminal", family="streaming", check="sse.stream", operations=("createResponse",))
+def stream_event_after_terminal(call: Call) -> None:
     """A response that reached `response.completed` goes back to `in_progress` in its event stream
     (a retried generation reusing the stream)."""
     if not _is_stream(call):
@@ -676,9 +855,6 @@ def terminal_state_changes(call: Call) -> None:
             events.insert(i + 1, "event: response.in_progress\ndata: " + json.dumps(again))
             call.set_events(events)
             return
-
-
-# -- streaming -----------------------------------------------------------------------------------
 
 
 @fault("stream-without-done", family="streaming", check="sse.stream", operations=("createChatCompletion",))

@@ -8,8 +8,10 @@ The path templates of the spec say what an operation does, so no endpoint is wri
   which must exist.
 * `/evals/{eval_id}/runs/{run_id}/cancel` is an action on an item: it changes the item's `status`
   (cancel → cancelled, archive → archived, ...). `/.../content` returns the item's bytes.
-* Collections the API offers no create for (organization users, project API keys, audit logs, ...)
-  hold objects that already exist: a fixed seed object, plus any id that is asked for.
+* Collections the API offers no create for (organization users, project API keys, ...) hold two
+  seeded objects from their first use; any other id is a 404, as for every collection.
+* Objects created `queued` (videos, eval runs) move to in_progress and completed, one state per
+  `run_delay`, like runs.
 * A path without items (`/organization/data_retention`) is a singleton: GET reads, POST merges.
 * Anything else answers a value synthesised from the declared 2xx schema.
 """
@@ -73,6 +75,12 @@ ACTION_STATUS = {
     "reject": ("rejected",),
     "accept": ("accepted", "active"),
 }
+
+
+# Objects a collection without a create holds from the start.
+SEEDS = 2
+# The states asynchronous objects pass through on their own.
+LIFECYCLE = ("queued", "in_progress", "completed")
 
 
 @dataclass(frozen=True)
@@ -151,13 +159,8 @@ def _index_paths(spec: Spec) -> dict[str, Any]:
 
 
 def _strict(paths: dict[str, Any], collection: str) -> bool:
-    """Items must exist when the API can both create and read them; otherwise any id is accepted."""
-    item = paths["items"].get(collection)
-    creates = "POST" in paths["methods"].get(collection, set())
-    reads = "GET" in paths["methods"].get(collection, set()) or "GET" in paths["methods"].get(
-        f"{collection}/{{{item}}}", set()
-    )
-    return creates and reads
+    """Whether the API can create items of the collection (otherwise it holds seeded objects)."""
+    return "POST" in paths["methods"].get(collection, set())
 
 
 def kind_of(collection: str) -> str:
@@ -367,7 +370,6 @@ async def _delete(ctx: Context, shape: Shape) -> Response:
     kind = kind_of(shape.collection or "")
     ctx.store.delete(kind, record["id"])
     ctx.store.delete_blob(f"{kind}:{record['id']}")
-    ctx.store.put("generic:tombstone", {"id": f"{kind}:{record['id']}"})
     hints = {**record["data"], **ctx.path_params, "id": record["id"], "deleted": True}
     status, schema = success_schema(ctx.operation)
     if schema is None:
@@ -428,6 +430,19 @@ async def _other(ctx: Context, shape: Shape) -> Response:
 # -- helpers ---------------------------------------------------------------------------------------------
 
 
+def find_object(ctx: Context, collection: str, key: str) -> dict[str, Any] | None:
+    """An object a generic collection holds (e.g. `find_object(ctx, "/conversations", id)`), or None."""
+    record = ctx.store.get(kind_of(collection), key)
+    return None if record is None else record["data"]
+
+
+def add_object(ctx: Context, collection: str, params: dict[str, str], obj: dict[str, Any]) -> None:
+    """Put an object (with an `id`) into a generic collection, e.g. a conversation's items."""
+    names = re.findall(r"\{([^}]+)\}", collection)
+    shape = Shape("create", collection, _paths(ctx.spec)["items"].get(collection), creatable=True)
+    _save(ctx, shape, str(obj["id"]), obj, {n: params[n] for n in names})
+
+
 def _build(ctx: Context, shape: Shape, schema: Any, key: str, hints: dict[str, Any]) -> dict[str, Any]:
     hints = {"id": key, "created_at": ctx.now(), "created": ctx.now(), **hints}
     hints["id"] = key
@@ -459,12 +474,44 @@ def _find(ctx: Context, shape: Shape) -> dict[str, Any]:
     kind = kind_of(shape.collection or "")
     key = ctx.path_params.get(shape.item_param or "", "")
     parent = _parent_key(shape, ctx)
+    if not shape.creatable:
+        _seed(ctx, shape, parent)
     record = ctx.store.get(kind, key, parent=parent)
     if record is not None:
-        return record
-    if not shape.creatable and ctx.store.get("generic:tombstone", f"{kind}:{key}") is None:
-        return _materialise(ctx, shape, key, parent)
+        return _progress(ctx, shape, record)
     ctx.not_found(_noun(shape.collection or ""), key, param=shape.item_param)
+
+
+def _progress(ctx: Context, shape: Shape, record: dict[str, Any]) -> dict[str, Any]:
+    """Asynchronous objects (videos, eval runs, ...) move queued → in_progress → completed, one state per
+    `run_delay` seconds (0: the next read completes them), like runs and batches."""
+    data = record["data"]
+    status = data.get("status") if isinstance(data, dict) else None
+    if status not in LIFECYCLE[:-1]:
+        return record
+    since = record.get("since", record["created_at"])
+    delay = ctx.settings.run_delay
+    changed = False
+    while status in LIFECYCLE[:-1] and ctx.now() - since >= delay:
+        status = LIFECYCLE[LIFECYCLE.index(status) + 1]
+        since = since + delay if delay else ctx.now()
+        changed = True
+    if not changed:
+        return record
+    schema = _retrieve_schema(ctx.spec, shape.collection or "")
+    hints = {**data, "status": status}
+    if status == "completed":
+        hints.update(completed_at=ctx.now(), progress=100)
+    obj = synthesizer(ctx.spec).value(schema, hints, seed=record["id"], now=ctx.now()) if schema else hints
+    if isinstance(obj, dict) and obj.get("status") != status:
+        return record  # the schema has no such state: the object stays as it is
+    record = {**record, "data": obj, "since": since}
+    ctx.store.put(
+        kind_of(shape.collection or ""),
+        record,
+        parent=ctx.store.parent_of(kind_of(shape.collection or ""), record["id"]),
+    )
+    return record
 
 
 def _check_parent(ctx: Context, collection: str) -> None:
@@ -490,9 +537,11 @@ def _check_parent(ctx: Context, collection: str) -> None:
     _find(ctx, parent_shape)
 
 
-def _materialise(ctx: Context, shape: Shape, key: str, parent: str | None) -> dict[str, Any]:
+def _materialise(
+    ctx: Context, shape: Shape, key: str, parent: str | None, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     schema = _retrieve_schema(ctx.spec, shape.collection or "")
-    obj = _build(ctx, shape, schema, key, {**ctx.path_params, shape.item_param or "id": key})
+    obj = _build(ctx, shape, schema, key, {**(extra or {}), **ctx.path_params, shape.item_param or "id": key})
     _save(ctx, shape, key, obj)
     found = ctx.store.get(kind_of(shape.collection or ""), key)
     assert found is not None
@@ -500,14 +549,19 @@ def _materialise(ctx: Context, shape: Shape, key: str, parent: str | None) -> di
 
 
 def _seed(ctx: Context, shape: Shape, parent: str | None) -> None:
-    """Collections without a create hold one object from the start (an org has its owner, ...)."""
+    """Collections the API offers no create for hold `SEEDS` objects from the start (an organization
+    has users, a project has API keys), made on first use; any other id is a 404."""
     marker = f"{kind_of(shape.collection or '')}|{parent}"
     if ctx.store.get("generic:seeded", marker) is not None:
         return
     ctx.store.put("generic:seeded", {"id": marker})
-    key = _prefix(shape.collection or "") + _digest(marker)
-    if ctx.store.get("generic:tombstone", f"{kind_of(shape.collection or '')}:{key}") is None:
-        _materialise(ctx, shape, key, parent)
+    for number in range(SEEDS):
+        key = _prefix(shape.collection or "") + _digest(marker, str(number))
+        extra = {
+            "name": f"Seeded {_noun(shape.collection or '')} {number + 1}",
+            "email": f"user{number + 1}@example.com",
+        }
+        _materialise(ctx, shape, key, parent, extra)
 
 
 def _retrieve_schema_uncached(spec: Spec, collection: str) -> Any:

@@ -21,6 +21,7 @@ from starlette.responses import Response, StreamingResponse
 from conformance.emulator import textgen
 from conformance.emulator.chat import structured
 from conformance.emulator.context import Context
+from conformance.emulator.generic import add_object, find_object
 from conformance.emulator.registry import handles
 from conformance.emulator.synth import success_schema, synthesizer
 
@@ -129,12 +130,40 @@ def _finish(ctx: Context, response: dict[str, Any]) -> dict[str, Any]:
     return synthesizer(ctx.spec).value(schema, response, seed=response["id"], now=ctx.now())
 
 
+CONVERSATIONS = "/conversations"
+CONVERSATION_ITEMS = "/conversations/{conversation_id}/items"
+
+
+def _context(ctx: Context, body: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """Earlier items the model sees (a previous response's, a conversation's) and the conversation id."""
+    earlier: list[dict[str, Any]] = []
+    previous = body.get("previous_response_id")
+    if previous:
+        found = ctx.store.get(KIND, str(previous))
+        if found is None:
+            ctx.error(404, f"Previous response with id '{previous}' not found.", param="previous_response_id")
+        earlier += [i for i in ctx.store.list(INPUT_ITEMS, parent=found["id"])] + list(
+            found.get("output") or []
+        )
+    conversation = body.get("conversation")
+    conversation_id = conversation.get("id") if isinstance(conversation, dict) else conversation
+    if conversation_id:
+        if find_object(ctx, CONVERSATIONS, str(conversation_id)) is None:
+            ctx.error(404, f"Conversation with id '{conversation_id}' not found.", param="conversation")
+        records = ctx.store.list(f"generic:{CONVERSATION_ITEMS}", parent=str(conversation_id))
+        earlier += [r["data"] for r in records]
+    return earlier, str(conversation_id) if conversation_id else None
+
+
 @handles("createResponse")
 async def create_response(ctx: Context) -> Response:
     body = ctx.body if isinstance(ctx.body, dict) else {}
+    if body.get("previous_response_id") and body.get("conversation"):
+        ctx.error(400, "Use either 'previous_response_id' or 'conversation', not both.", param="conversation")
+    earlier, conversation_id = _context(ctx, body)
     items = input_items(body.get("input"))
     response_id = ctx.new_id("resp_")
-    output = _output(body, items, response_id)
+    output = _output(body, [*earlier, *items], response_id)
     response: dict[str, Any] = {
         "id": response_id,
         "object": "response",
@@ -143,7 +172,8 @@ async def create_response(ctx: Context) -> Response:
         "completed_at": ctx.now(),
         "model": body.get("model") or "gpt-4o-mini",
         "output": output,
-        "usage": _usage(items, output, body.get("instructions")),
+        "usage": _usage([*earlier, *items], output, body.get("instructions")),
+        "conversation": {"id": conversation_id} if conversation_id else None,
         "error": None,
         "incomplete_details": None,
         "parallel_tool_calls": body.get("parallel_tool_calls", True),
@@ -156,7 +186,7 @@ async def create_response(ctx: Context) -> Response:
     }
     if body.get("background"):
         response.update(status="queued", output=[], usage=None, completed_at=None)
-        response["_pending"] = {"output": output, "usage": _usage(items, output, body.get("instructions"))}
+        response["_pending"] = {"output": output, "usage": response["usage"]}
     public = _finish(ctx, {k: v for k, v in response.items() if not k.startswith("_")})
     if body.get("store", True) is not False:
         ctx.store.put(KIND, {**public, **{k: v for k, v in response.items() if k.startswith("_")}})
@@ -165,6 +195,12 @@ async def create_response(ctx: Context) -> Response:
             if stored.get("type") == "message":
                 stored.setdefault("status", "completed")
             ctx.store.put(INPUT_ITEMS, {**stored, "created_at": position}, parent=response_id)
+    if conversation_id:  # the conversation gains this turn's input and output
+        for position, item in enumerate([*items, *output]):
+            added = {"id": item.get("id") or f"msg_{textgen.digest(response_id, 'in', position)}", **item}
+            if added.get("type") == "message":
+                added.setdefault("status", "completed")
+            add_object(ctx, CONVERSATION_ITEMS, {"conversation_id": conversation_id}, added)
     if body.get("stream"):
         return StreamingResponse(_events(ctx, public), media_type="text/event-stream")
     return ctx.json(public)

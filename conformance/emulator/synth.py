@@ -52,13 +52,23 @@ _NULL_FIRST = frozenset(
 
 
 # Plain strings whose name says more than the name itself would.
-_NAMED = {"status": "active", "role": "member", "email": "user@example.com", "url": "https://example.com/"}
+_NAMED = {
+    "status": "active",
+    "role": "member",
+    "email": "user@example.com",
+    "url": "https://example.com/",
+    "seconds": "4",
+}
 # Optional fields real objects always carry, filled in near the top of a value.
 _SHOWN = frozenset({"status", "object"})
 
 
 def _prefers_null(name: str) -> bool:
-    return name in _NULL_FIRST or (name.endswith("_at") and name not in ("created_at", "updated_at"))
+    """Nullable fields left null unless the request says otherwise: errors, end times, references to
+    other objects (a synthesised id would name an object that does not exist)."""
+    if name in _NULL_FIRST or name.endswith("_id"):
+        return True
+    return name.endswith("_at") and name not in ("created_at", "updated_at")
 
 
 class Synthesizer:

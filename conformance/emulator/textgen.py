@@ -14,9 +14,26 @@ import math
 import re
 import struct
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 _TOKEN = re.compile(r"\s*(?:\w+|[^\w\s])", re.UNICODE)
+# Keys of request structures that are bookkeeping, not text the model reads.
+_NOT_TEXT = frozenset(
+    {
+        "type",
+        "role",
+        "id",
+        "status",
+        "created_at",
+        "call_id",
+        "object",
+        "index",
+        "annotations",
+        "logprobs",
+        "detail",
+    }
+)
 REPLY_PREFIX = "This is a deterministic reply to: "
 EMPTY_PROMPT = "(empty prompt)"
 
@@ -41,7 +58,7 @@ def count(value: Any) -> int:
             return len(value)  # a pre-tokenised prompt
         return sum(count(v) for v in value)
     if isinstance(value, dict):
-        return sum(count(v) for k, v in value.items() if k not in ("type", "role", "id"))
+        return sum(count(v) for k, v in value.items() if k not in _NOT_TEXT)
     return 0
 
 
@@ -77,15 +94,15 @@ def chunks(text: str, size: int = 3) -> list[str]:
 
 def embedding(text: str, dimensions: int = 1536) -> list[float]:
     """A deterministic unit vector for `text` (same text, same vector; different text, different)."""
-    values: list[float] = []
-    counter = 0
-    while len(values) < dimensions:
-        block = hashlib.sha256(f"{counter}:{text}".encode()).digest()
-        values.extend((b - 127.5) / 127.5 for b in block)
-        counter += 1
-    values = values[:dimensions]
+    return list(_embedding(text, dimensions))
+
+
+@lru_cache(maxsize=1024)
+def _embedding(text: str, dimensions: int) -> tuple[float, ...]:
+    raw = hashlib.shake_256(text.encode()).digest(2 * dimensions)
+    values = [(v - 32767.5) / 32767.5 for v in struct.unpack(f"<{dimensions}H", raw)]
     norm = math.sqrt(sum(v * v for v in values)) or 1.0
-    return [round(v / norm, 8) for v in values]
+    return tuple(round(v / norm, 8) for v in values)
 
 
 def encode_base64(vector: list[float]) -> str:

@@ -229,17 +229,15 @@ class Walker:
         if create is not None and create.id not in ("createRun",) or collection.endswith("/runs") and create:
             return self._created(create, params)
         lister = next((o for o in self.spec.operations if o.method == "GET" and o.path == collection), None)
-        if fresh:  # collections without a create accept any id (the emulator materialises it)
-            self.counter += 1
-            return f"{name.removesuffix('_id')}_walk{self.counter}"
-        if lister is not None:
+        if lister is not None:  # a collection without a create: its seeded objects
             answer = self.send(lister, params)
             data = answer.json().get("data") if answer.status_code == 200 else None
             if not data and name == "step_id":  # steps appear once the run has moved on
                 self._settled_run(params)
                 data = self.send(lister, params).json().get("data")
             if data:
-                return str(data[0].get("id") or data[0].get(name))
+                item = data[-1] if fresh else data[0]  # consume the last one, share the first
+                return str(item.get("id") or item.get(name))
         return f"{name.removesuffix('_id')}_walk"
 
     def _fine_tuned_model(self) -> str:

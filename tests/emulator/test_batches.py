@@ -63,6 +63,25 @@ def test_batch_states_follow_run_delay(make_app) -> None:
     assert seen == ["validating", "in_progress", "finalizing", "completed"]
 
 
+def test_batch_expires_after_its_completion_window(make_app) -> None:
+    clock = Clock()
+    client = sdk(make_app(run_delay=12 * 3600, clock=clock))
+    upload = client.files.create(file=("in.jsonl", _jsonl([_chat_line("a", "hi")])), purpose="batch")
+    batch = client.batches.create(
+        input_file_id=upload.id, endpoint="/v1/chat/completions", completion_window="24h"
+    )
+    clock.advance(24 * 3600)
+    expired = client.batches.retrieve(batch.id)
+    assert expired.status == "expired" and expired.expired_at == batch.created_at + 24 * 3600
+    quick = sdk(make_app(run_delay=60, clock=clock))  # finished in time, read late: still completed
+    upload = quick.files.create(file=("in.jsonl", _jsonl([_chat_line("a", "hi")])), purpose="batch")
+    late = quick.batches.create(
+        input_file_id=upload.id, endpoint="/v1/chat/completions", completion_window="24h"
+    )
+    clock.advance(48 * 3600)
+    assert quick.batches.retrieve(late.id).status == "completed"
+
+
 def test_batch_cancel(make_app) -> None:
     clock = Clock()
     client = sdk(make_app(run_delay=10, clock=clock))
@@ -82,6 +101,8 @@ def test_batch_cancel(make_app) -> None:
         (b"{not json\n", "invalid_json_line"),
         (_jsonl([{**_chat_line("a", "hi"), "url": "/v1/embeddings"}]), "mismatched_endpoint"),
         (b"\n\n", "empty_file"),
+        (_jsonl([_chat_line("same", "a"), _chat_line("same", "b")]), "duplicate_custom_id"),
+        (_jsonl([{**_chat_line("a", "hi"), "method": "GET"}]), "invalid_method"),
     ],
 )
 def test_bad_input_file_fails_the_batch(client: openai.OpenAI, content: bytes, code: str) -> None:

@@ -194,12 +194,15 @@ def test_actions_change_status(http) -> None:
     assert http.get(f"/organization/projects/{project['id']}").json()["status"] == "archived"
 
 
-def test_collections_without_create_hold_existing_objects(http) -> None:
+def test_collections_without_create_hold_seeded_objects(http) -> None:
     users = http.get("/organization/users").json()["data"]
-    assert len(users) == 1 and users[0]["object"] == "organization.user"
-    assert http.get(f"/organization/users/{users[0]['id']}").json()["id"] == users[0]["id"]
+    assert len(users) == 2 and {u["object"] for u in users} == {"organization.user"}
+    assert {u["email"] for u in users} == {"user1@example.com", "user2@example.com"}
+    assert http.get(f"/organization/users/{users[0]['id']}").json() == users[0]
+    assert_error(http.get("/organization/users/user-unknown"), 404, param="user_id")
     assert http.delete(f"/organization/users/{users[0]['id']}").json()["deleted"] is True
     assert_error(http.get(f"/organization/users/{users[0]['id']}"), 404)
+    assert [u["id"] for u in http.get("/organization/users").json()["data"]] == [users[1]["id"]]
 
 
 def test_singletons_read_and_merge(http) -> None:
@@ -236,3 +239,22 @@ def test_conversation_items_through_the_sdk(client) -> None:
     client.conversations.items.delete(first.id, conversation_id=conversation.id)
     assert [i.id for i in client.conversations.items.list(conversation.id)] == [added.data[0].id]
     assert client.conversations.delete(conversation.id).deleted is True
+
+
+def test_async_objects_follow_run_delay(make_app) -> None:
+    from starlette.testclient import TestClient
+
+    from tests.emulator.conftest import KEY, Clock
+
+    clock = Clock()
+    app = make_app(run_delay=10, clock=clock)
+    http = TestClient(app, base_url="http://testserver/v1", headers={"Authorization": f"Bearer {KEY}"})
+    video = http.post("/videos", json={"prompt": "a cat", "model": "sora-2"}).json()
+    assert video["status"] == "queued" and video["progress"] == 0 and video["remixed_from_video_id"] is None
+    seen = []
+    for _ in range(3):
+        seen.append(http.get(f"/videos/{video['id']}").json()["status"])
+        clock.advance(10)
+    assert seen == ["queued", "in_progress", "completed"]
+    done = http.get(f"/videos/{video['id']}").json()
+    assert done["progress"] == 100 and done["completed_at"] == int(clock.now) - 10

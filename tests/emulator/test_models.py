@@ -53,6 +53,19 @@ def test_chat_reply_is_deterministic_and_usage_adds_up(client: openai.OpenAI) ->
     assert usage.completion_tokens == textgen.count(first.choices[0].message.content)
 
 
+def test_chat_logprobs(client: openai.OpenAI) -> None:
+    answer = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], logprobs=True, top_logprobs=2
+    )
+    content = answer.choices[0].logprobs.content
+    assert "".join(t.token for t in content) == answer.choices[0].message.content
+    assert all(
+        len(t.top_logprobs) == 2 and t.top_logprobs[0].logprob >= t.top_logprobs[1].logprob for t in content
+    )
+    plain = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    assert plain.choices[0].logprobs is None
+
+
 def test_chat_n_choices_and_max_tokens(client: openai.OpenAI) -> None:
     answer = client.chat.completions.create(
         model="gpt-4o-mini", messages=[{"role": "user", "content": "tell me a long story"}], n=3, max_tokens=4
@@ -408,3 +421,21 @@ def test_stream_events_validate_against_the_spec(http, openai_spec, operation_id
         assert synth.errors(schema, event) == [], event["type"]
     if operation_id == "createImage":
         assert [e["type"] for e in events].count("image_generation.partial_image") == 2
+
+
+def test_responses_chain_and_conversations(client: openai.OpenAI) -> None:
+    first = client.responses.create(model="gpt-4o-mini", input="first question")
+    second = client.responses.create(model="gpt-4o-mini", input="second", previous_response_id=first.id)
+    assert second.output_text == textgen.REPLY_PREFIX + "second"
+    assert second.usage is not None and first.usage is not None
+    assert second.usage.input_tokens == first.usage.total_tokens + textgen.count("second")
+    with pytest.raises(openai.NotFoundError):
+        client.responses.create(model="gpt-4o-mini", input="x", previous_response_id="resp_missing")
+    conversation = client.conversations.create()
+    turn = client.responses.create(model="gpt-4o-mini", input="hello", conversation=conversation.id)
+    assert turn.conversation is not None and turn.conversation.id == conversation.id
+    items = client.conversations.items.list(conversation.id, order="asc").data
+    assert [(i.role, i.content[0].text) for i in items] == [
+        ("user", "hello"),
+        ("assistant", turn.output_text),
+    ]

@@ -1,0 +1,36 @@
+"""Registering scenarios with the runner's `scenarios` phase, one pytest item per scenario.
+
+`@register("assistants-workflow", "createRun")` files the scenario under an operation (its row in
+the reports, and what `--include`/`--exclude`/`--shard` select it by) and turns a `Skip` raised by
+the scenario into the outcome "skipped" with its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from conformance.runner.scenarios import scenario
+from conformance.scenarios.flow import Skip
+
+ScenarioFunction = Callable[[Any, Any], None]
+# name -> (operation id, function): the scenarios this package provides, in registration order.
+PROVIDED: dict[str, tuple[str, ScenarioFunction]] = {}
+
+
+def register(name: str, operation_id: str) -> Callable[[ScenarioFunction], ScenarioFunction]:
+    def decorate(function: ScenarioFunction) -> ScenarioFunction:
+        @wraps(function)
+        def run(session: Any, phase: Any) -> None:
+            try:
+                function(session, phase)
+            except Skip as exc:
+                if phase.result.outcome == "passed":
+                    phase.result.outcome, phase.result.reason = "skipped", str(exc)
+
+        PROVIDED[name] = (operation_id, run)
+        scenario(name, operation_id)(run)
+        return function
+
+    return decorate
