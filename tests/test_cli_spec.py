@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import FIXTURES
+from spec_paths import FIXTURES
 
 from conformance import __version__
 from conformance.cli import main

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import FIXTURES, SHARED_SPECS
+from spec_paths import FIXTURES, SHARED_SPECS
 
 from conformance.errors import SpecError
 from conformance.spec import load

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from typing import Any
+from urllib.parse import parse_qsl
 
 import yaml
 
@@ -42,28 +42,10 @@ class Context:
         return cls(spec, config or CheckConfig(), validators(spec))
 
 
-_matchers: dict[int, tuple[Spec, list[tuple[re.Pattern[str], int, Operation]]]] = {}
-
-
 def match_operation(spec: Spec, method: str, path: str) -> Operation | None:
-    """Map a concrete request to its operation; literal segments win over `{param}` ones."""
-    cached = _matchers.get(id(spec))
-    routes = cached[1] if cached is not None and cached[0] is spec else None
-    if routes is None:
-        routes = []
-        for op in spec.operations:
-            template = op.path.split("?")[0]
-            pattern = "".join(
-                "[^/]+" if part.startswith("{") else re.escape(part)
-                for part in re.split(r"(\{[^}]+\})", template)
-            )
-            routes.append((re.compile(pattern + "/?"), template.count("{"), op))
-        routes.sort(key=lambda r: r[1])
-        _matchers[id(spec)] = (spec, routes)
-    path = path.split("?")[0]
+    """Map a concrete request (a path below the base URL, `/v1/...` also accepted) to its operation."""
+    path, _, query = path.partition("?")
     if path.startswith("/v1/"):
         path = path[3:]
-    for pattern, _, op in routes:
-        if op.method == method.upper() and pattern.fullmatch(path):
-            return op
-    return None
+    operation, _, _ = spec.router.match(method.upper(), path, dict(parse_qsl(query)))
+    return operation

@@ -25,12 +25,11 @@ from conformance.emulator import registry
 from conformance.emulator.context import Context
 from conformance.emulator.errors import ApiError
 from conformance.emulator.ratelimit import RateLimiter
-from conformance.emulator.routing import Router
 from conformance.emulator.selfcheck import ASSISTANT_STREAMS, check_response, checked_stream
 from conformance.emulator.settings import Settings
 from conformance.emulator.store import Store
 from conformance.emulator.validation import Compiler, validate_request
-from conformance.spec import Spec, load
+from conformance.spec import Router, Spec, load
 
 log = logging.getLogger("conformance.emulator")
 
@@ -44,7 +43,7 @@ def create_app(spec: Spec | None = None, faults: Iterable[str] = (), **settings:
     config = Settings(**settings)
     registry.load_handlers()
     store = Store(config.state_file)
-    emulator = Emulator(spec, config, store, Router(spec))
+    emulator = Emulator(spec, config, store, spec.router)
     # The emulator answers every path itself (404/405 included), so it is the router's default
     # app rather than a route: a route's pattern would miss paths holding a newline.
     app = Starlette(lifespan=_closing(store))

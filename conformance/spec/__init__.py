@@ -10,6 +10,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from conformance.spec.index import Operation, Parameter, ResponseSpec, build_ind
 from conformance.spec.normalize import Normalisation, normalize
 from conformance.spec.overlays import Overlay, apply_overlays, overlays_digest, packaged_overlays
 from conformance.spec.refs import check_refs, deref, pointer_get
+from conformance.spec.routing import Router
 from conformance.spec.source import DEFAULT_SOURCE, SpecSource, parse, read_source
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "Operation",
     "Parameter",
     "ResponseSpec",
+    "Router",
     "Spec",
     "SpecSource",
     "load",
@@ -62,6 +65,11 @@ class Spec:
             return self.by_id[operation_id]
         except KeyError:
             raise SpecError(f"spec {self.source.name}: no operation {operation_id!r}") from None
+
+    @cached_property
+    def router(self) -> Router:
+        """Method and concrete path to operation (literal segments win over `{param}` ones)."""
+        return Router(self.operations)
 
     def resolve(self, node: Any) -> Any:
         """Follow `$ref`s from a schema node to the schema it names."""

@@ -1,5 +1,7 @@
 """Map a method and concrete path to the spec operation it names, with path parameters.
 
+One router serves the emulator (dispatch) and the checks (recorded traffic without an operation id).
+
 Literal segments win over templated ones (`/threads/runs` over `/threads/{thread_id}`), and an
 operation whose spec path carried a query (`?beta=true`) wins only when the request has that query.
 """
@@ -10,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from conformance.spec import Operation, Spec
+from conformance.spec.index import Operation
 
 _PARAM = re.compile(r"^\{([^}]+)\}$")
 
@@ -34,9 +36,9 @@ class _Route:
 
 
 class Router:
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, operations: list[Operation]) -> None:
         self._routes: dict[int, list[_Route]] = {}
-        for operation in spec.operations:
+        for operation in operations:
             segments: list[str | None] = []
             names: list[str] = []
             for part in operation.path.strip("/").split("/"):
