@@ -26,6 +26,7 @@ COMMANDS = [
     "fuzz",
     "emulator",
     "profiles",
+    "sample",
 ]
 
 EXIT_CODES_HELP = """exit codes:

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from conformance.errors import EXIT_OK, EXIT_USAGE, ConformanceError
+from conformance.errors import EXIT_BUDGET, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, ConformanceError
 from conformance.runner.config import RunConfig, add_options, resolve
 
 EXIT_CODES = """exit codes:
@@ -68,28 +68,25 @@ def prepare(args: argparse.Namespace) -> RunConfig:
 
 
 def pytest_args(config: RunConfig, run_id: str, extra: list[str]) -> list[str]:
-    args = [
-        "--pyargs",
-        "conformance.suite",
-        "-q",
-        "--tb=no",
+    """The pytest command line of a run: the shipped suite, no user ini file, the run's options."""
+    from conformance.runner.progress import wanted
+
+    args = ["--pyargs", "conformance.suite", "-c", os.devnull, "--rootdir", os.getcwd()]
+    args += [
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
-        "-rN",
-        "-p",
-        "no:cacheprovider"
-        if not any(a in ("--lf", "--ff", "--last-failed") for a in extra)
-        else "cacheprovider",
-        "-c",
-        os.devnull,
-        "--rootdir",
-        os.getcwd(),
         "--conformance-run-id",
         run_id,
         *config.to_args(),
     ]
+    if not any(a in ("--lf", "--ff", "--last-failed", "--failed-first") for a in extra):
+        args += ["-p", "no:cacheprovider"]
     if config.workers != "1":
         args += ["-n", config.workers]
+    if wanted(config.progress):
+        args += ["-p", "no:terminal", "--conformance-show-progress"]
+    else:
+        args += ["-q", "--tb=no", "-rN"]
     return args + extra
 
 
@@ -113,6 +110,9 @@ def handle(args: argparse.Namespace) -> int:
         return int(code)
     results = plugin.LAST["results"]
     print_summary(results, plugin.LAST.get("folder"))
+    stopped = int(plugin.LAST["exit_code"]) in (EXIT_UNREACHABLE, EXIT_BUDGET)
+    if int(code) == 2 and not stopped:  # Ctrl-C: the clean-up ran and the partial reports are written
+        raise KeyboardInterrupt
     return int(plugin.LAST["exit_code"])
 
 

@@ -1,0 +1,181 @@
+"""Objects the run created: tracked so tests can act on them, and deleted at the end of the run.
+
+An object counts as created by the run when a POST to a collection (`/threads/{thread_id}/messages`)
+answers 2xx with an `id`, and the spec has an item path below it (`.../messages/{message_id}`). Its
+clean-up is the item's DELETE, else its `cancel` action. Only these objects are ever deleted, and on
+a real target a modifying request is only sent to paths whose ids all belong to the run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from conformance.exchange import Exchange
+from conformance.spec import Operation, Spec
+
+_PARAM = re.compile(r"\{([^}]+)\}")
+
+
+def params_of(template: str) -> list[str]:
+    return _PARAM.findall(template)
+
+
+def fill(template: str, params: dict[str, str]) -> str:
+    return _PARAM.sub(lambda m: quote(str(params[m.group(1)]), safe=""), template)
+
+
+def match_path(template: str, path: str) -> dict[str, str] | None:
+    """The path parameters of a concrete path, or None when it does not fit the template."""
+    pattern = (
+        "^"
+        + _PARAM.sub(
+            lambda m: f"(?P<{_group(m.group(1))}>[^/]+)",
+            re.escape(template).replace(r"\{", "{").replace(r"\}", "}"),
+        )
+        + "$"
+    )
+    found = re.match(pattern, path.split("?")[0])
+    if not found:
+        return None
+    names = params_of(template)
+    return {name: found.group(_group(name)) for name in names}
+
+
+def _group(name: str) -> str:
+    return "p_" + re.sub(r"\W", "_", name)
+
+
+@dataclass
+class Created:
+    id: str
+    operation_id: str  # the operation that created it
+    template: str  # the item template, e.g. /threads/{thread_id}/messages/{message_id}
+    params: dict[str, str]  # its full path binding, its own id included
+    object: str | None = None
+    cleanup: Operation | None = None  # DELETE of the item, or its cancel action
+    gone: bool = False
+    borrowed: bool = False  # found by listing, not created: read it, never change or delete it
+    stored: bool = True  # False when the request could have asked to store it and did not (`store`)
+
+    @property
+    def path(self) -> str:
+        return fill(self.template, self.params)
+
+
+@dataclass
+class Resources:
+    spec: Spec
+    created: list[Created] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        by_path: dict[tuple[str, str], Operation] = {(op.method, op.path): op for op in self.spec.operations}
+        self.items: dict[str, str] = {}  # collection template -> item template
+        self.creators: dict[str, Operation] = {}  # item template -> the POST that creates it
+        self.listers: dict[str, Operation] = {}  # item template -> the GET that lists the collection
+        self.cleanups: dict[str, Operation] = {}
+        for (method, path), op in by_path.items():
+            if not path.endswith("}"):
+                continue
+            collection = path.rsplit("/", 1)[0]
+            self.items.setdefault(collection, path)
+            if (creator := by_path.get(("POST", collection))) is not None:
+                self.creators.setdefault(path, creator)
+            if (lister := by_path.get(("GET", collection))) is not None:
+                self.listers.setdefault(path, lister)
+            if method == "DELETE":
+                self.cleanups[path] = op
+            elif (cancel := by_path.get(("POST", path + "/cancel"))) is not None:
+                self.cleanups.setdefault(path, cancel)
+
+    # -- recording -------------------------------------------------------------------------------
+
+    def record(self, exchange: Exchange, operation: Operation | None) -> Created | None:
+        """Note an object the exchange created, or one it deleted."""
+        response = exchange.response
+        if operation is None or not 200 <= response.status < 300:
+            return None
+        if operation.method == "DELETE":
+            self.forget(exchange.request.path)
+            return None
+        if operation.method != "POST" or operation.path not in self.items or not response.is_json:
+            return None
+        body = response.json()
+        if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"]:
+            return None
+        item = self.items[operation.path]
+        params = dict(match_path(operation.path, exchange.request.path) or exchange.request.path_params)
+        params = {k: str(v) for k, v in params.items()}
+        params[params_of(item)[-1]] = body["id"]
+        created = Created(body["id"], operation.id, item, params, body.get("object"), self.cleanups.get(item))
+        store = self._body_properties(operation).get("store")
+        if store is not None:  # chat completions are kept only with store=true; responses by default
+            sent = exchange.request.body if isinstance(exchange.request.body, dict) else {}
+            value = sent.get("store")
+            created.stored = (self._default(store) if value is None else value) is True
+        self.created.append(created)
+        return created
+
+    def _body_properties(self, operation: Operation) -> dict:
+        from conformance.runner.safety import body_properties
+
+        return body_properties(self.spec, operation, "application/json")
+
+    def _default(self, schema: object) -> object:
+        schema = self.spec.resolve(schema) or {}
+        if not isinstance(schema, dict):
+            return None
+        if "default" in schema:
+            return schema["default"]
+        for branch in [*(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]:
+            found = self._default(branch)
+            if found is not None:
+                return found
+        return None
+
+    def forget(self, path: str) -> None:
+        for obj in self.created:
+            if obj.path == path.split("?")[0] or obj.path.startswith(path.split("?")[0] + "/"):
+                obj.gone = True
+
+    def add(self, created: Created) -> None:
+        self.created.append(created)
+
+    # -- lookups ---------------------------------------------------------------------------------
+
+    def live(self) -> list[Created]:
+        return [obj for obj in self.created if not obj.gone]
+
+    def binding(self, template: str) -> dict[str, str] | None:
+        """Path parameters for `template` taken from live objects the run created (the newest first)."""
+        names = params_of(template)
+        if not names:
+            return {}
+        segments = template.split("/")
+        item = "/".join(segments[: segments.index("{" + names[-1] + "}") + 1])
+        for obj in reversed(self.live()):
+            if obj.template == item:
+                return (
+                    {name: obj.params[name] for name in names if name in obj.params}
+                    if all(n in obj.params for n in names)
+                    else None
+                )
+        return None
+
+    def owns(self, path: str, template: str, *, borrowed: bool = False) -> bool:
+        """True when every id in the path belongs to an object the run created (and still has).
+
+        With `borrowed`, objects the run only found by listing count too (safe to read, not to change).
+        """
+        params = match_path(template, path)
+        if params is None:
+            return False
+        if not params:
+            return True
+        live_ids = {obj.id for obj in self.live() if borrowed or not obj.borrowed}
+        return all(value in live_ids for value in params.values())
+
+    def pending_cleanup(self) -> list[Created]:
+        """What to delete at the end: live objects with a clean-up, the newest first (children before parents)."""
+        return [obj for obj in reversed(self.live()) if obj.cleanup is not None and not obj.borrowed]

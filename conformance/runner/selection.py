@@ -1,0 +1,96 @@
+"""Which operations a run covers: include/exclude patterns, read-only, costly operations, sharding."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+from conformance.errors import ConformanceError
+from conformance.runner.config import RunConfig
+from conformance.spec import Operation
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# POSTs that spend real money or quota: left out on a non-emulator target unless --allow-costly.
+COSTLY_PATHS = (
+    "/images/*",
+    "/audio/speech",
+    "/audio/transcriptions",
+    "/audio/translations",
+    "/audio/voices",
+    "/audio/voice_consents",
+    "/fine_tuning/jobs",
+    "/fine_tuning/alpha/graders/run",
+    "/batches",
+    "/videos",
+    "/videos/*",
+    "/evals/{eval_id}/runs",
+    "/realtime/calls",
+    "/realtime/calls/*",
+)
+# Organization administration changes a real account for everyone (invites send e-mail, projects cannot
+# be deleted): also left out on a non-emulator target unless --allow-costly.
+ADMIN_PREFIXES = ("/organization/", "/projects/")
+
+
+def matches(operation: Operation, pattern: str) -> bool:
+    """An operation id or glob (`createAssistant`, `create*`), a tag (`Assistants`), or a path glob (`/threads/*`)."""
+    if pattern.startswith("/"):
+        return fnmatch.fnmatchcase(operation.path, pattern) or fnmatch.fnmatchcase(
+            operation.path, pattern + "/*"
+        )
+    lowered = pattern.lower()
+    if any(tag.lower() == lowered for tag in operation.tags):
+        return True
+    return fnmatch.fnmatchcase(operation.id.lower(), lowered)
+
+
+def is_costly(operation: Operation) -> bool:
+    if operation.method in SAFE_METHODS:
+        return False
+    return any(fnmatch.fnmatchcase(operation.path, p) for p in COSTLY_PATHS)
+
+
+def is_admin_change(operation: Operation) -> bool:
+    return operation.method not in SAFE_METHODS and operation.path.startswith(ADMIN_PREFIXES)
+
+
+@dataclass(frozen=True)
+class Selected:
+    operation: Operation
+    skip: str | None = None  # why it is left out of this run (reported as skipped), None to run it
+
+
+def select(operations: list[Operation], config: RunConfig) -> list[Selected]:
+    """The operations of this run (and this shard), each with a skip reason or None.
+
+    Patterns that match nothing are a usage error, so a typo does not silently run nothing.
+    """
+    for pattern in [*config.include, *config.exclude]:
+        if not any(matches(op, pattern) for op in operations):
+            raise ConformanceError(f"--include/--exclude: {pattern!r} matches no operation of the spec")
+    chosen = [
+        op
+        for op in operations
+        if (not config.include or any(matches(op, p) for p in config.include))
+        and not any(matches(op, p) for p in config.exclude)
+    ]
+    if config.shard is not None:
+        index, total = config.shard
+        ordered = sorted(operations, key=lambda o: (o.path, o.method, o.id))
+        position = {op.id: i for i, op in enumerate(ordered)}
+        chosen = [op for op in chosen if position[op.id] % total + 1 == index]
+    result = []
+    for op in chosen:
+        result.append(Selected(op, skip_reason(op, config)))
+    return result
+
+
+def skip_reason(operation: Operation, config: RunConfig) -> str | None:
+    if config.read_only and operation.method not in SAFE_METHODS:
+        return "--read-only: sends only safe requests"
+    if not config.is_emulator and not config.allow_costly:
+        if is_costly(operation):
+            return "costly operation (pass --allow-costly to include it)"
+        if is_admin_change(operation):
+            return "changes organization settings (pass --allow-costly to include it)"
+    return None

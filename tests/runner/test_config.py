@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance.errors import ConformanceError
+from conformance.runner.config import PHASES, RunConfig, resolve
+
+
+def test_defaults_without_any_source() -> None:
+    config = resolve({}, environ={}, pyproject=False)
+    assert config == RunConfig()
+    assert config.target == "emulator" and config.is_emulator
+    assert config.phases == list(PHASES)
+
+
+def test_command_line_beats_environment_beats_pyproject(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[tool.openai-conformance]\nmax-examples = 7\nseed = 3\ninclude = ["Assistants", "Files"]\nread_only = true\n'
+    )
+    environ = {"OPENAI_CONFORMANCE_MAX_EXAMPLES": "9", "OPENAI_CONFORMANCE_SEED": "4"}
+    config = resolve({"seed": "5"}, environ=environ, pyproject=pyproject)
+    assert config.seed == 5 and config.sources["seed"] == "--seed"
+    assert config.max_examples == 9 and config.sources["max_examples"] == "OPENAI_CONFORMANCE_MAX_EXAMPLES"
+    assert config.include == ["Assistants", "Files"]
+    assert config.read_only is True
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"max_examples": "0"}, "--max-examples: invalid value '0'"),
+        ({"phases": "positive,fuzzing"}, "unknown phase 'fuzzing'"),
+        ({"shard": "3/2"}, "--shard"),
+        ({"target": "ftp://example.com"}, "--target"),
+        ({"rate_limit": "-1"}, "--rate-limit"),
+        ({"workers": "many"}, "--workers"),
+    ],
+)
+def test_bad_values_name_the_option(given: dict, message: str) -> None:
+    with pytest.raises(ConformanceError, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
+        resolve(given, environ={}, pyproject=False)
+    assert info.value.exit_code == 2
+    assert "\n" not in str(info.value)
+
+
+def test_bad_environment_value_names_the_variable() -> None:
+    with pytest.raises(ConformanceError, match="OPENAI_CONFORMANCE_TIMEOUT"):
+        resolve({}, environ={"OPENAI_CONFORMANCE_TIMEOUT": "soon"}, pyproject=False)
+
+
+def test_unknown_pyproject_key(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text("[tool.openai-conformance]\nmax_exemples = 3\n")
+    with pytest.raises(ConformanceError, match="unknown option 'max_exemples'"):
+        resolve({}, environ={}, pyproject=pyproject)
+
+
+def test_to_args_round_trips() -> None:
+    config = resolve(
+        {
+            "target": "http://127.0.0.1:9/v1",
+            "include": "a,b",
+            "shard": "2/3",
+            "read_only": "true",
+            "max_examples": "4",
+        },
+        environ={},
+        pyproject=False,
+    )
+    flags = dict(arg[2:].split("=", 1) for arg in config.to_args())
+    again = resolve({k.replace("-", "_"): v for k, v in flags.items()}, environ={}, pyproject=False)
+    assert again.public() == config.public()
+
+
+def test_public_options_never_hold_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-value")
+    config = resolve({"target": "https://api.openai.com/v1"}, pyproject=False)
+    assert config.api_key() == "sk-secret-value"
+    assert "sk-secret-value" not in repr(config.public())
