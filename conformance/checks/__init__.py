@@ -36,15 +36,23 @@ Relaxations (documented, on by default):
 - a JSON body declared as a bare string (file downloads) accepts any content type and body.
 - createRun / createThreadAndRun / submitToolOuputsToRun may answer text/event-stream on
   `stream: true` although the spec declares only JSON.
-- `positive.accepted` passes a 400 about a referenced object (param `*_id(s)`, code `*not_found`):
-  whether an id exists is state, not schema.
+- `positive.accepted` passes a 400 about a referenced object (param `*_id(s)`, code `*not_found`, or
+  a body field holding an id the message quotes, as `invalid training_file: file-…`): whether an id
+  exists is state, not schema.
+- createSpeech's `stream_format: sse` asks for a stream as `stream: true` does.
+- createTranscription / createTranslation answer text/plain for `response_format` text, srt and vtt
+  (the spec declares only JSON).
+- a 2xx body that matches several branches of a body-level `oneOf` passes (the transcription union's
+  plain branch also matches every verbose and diarized answer; no real answer could pass).
+- completions stream chunks may carry `finish_reason: null` until a choice's last chunk (the chunk
+  schema is the non-streamed response, where it is a required string).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from conformance.checks import errors, http, objects, pagination, streaming  # noqa: F401  (registers)
+from conformance.checks import errors, http, lifecycle, objects, pagination, streaming  # noqa: F401  (registers)
 from conformance.checks.context import Context, match_operation
 from conformance.checks.model import (
     CHECKS,

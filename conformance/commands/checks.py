@@ -27,8 +27,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def catalogue(ids: list[str] | None = None, family: str | None = None) -> list[Check]:
     """The checks in catalogue order (by family, then id), filtered as asked."""
-    import conformance.scenarios.lifecycles  # noqa: F401  (registers the scenarios' lifecycle checks)
-
     rules = sorted(CHECKS.values(), key=lambda c: (FAMILY_ORDER.get(c.family, 99), c.id))
     if ids:
         unknown = [i for i in ids if i not in CHECKS and i not in FAMILIES]

@@ -11,15 +11,14 @@ They run in the runner's `scenarios` phase, one pytest item per scenario
 `conformance.checks.Violation`s of the families "lifecycle", "pagination" and "streaming".
 
     from conformance.scenarios import PROVIDED          # name -> (operation id, function)
-    from conformance.scenarios.lifecycles import Oracle # judge any sequence of exchanges yourself
+    from conformance.checks.lifecycle import Oracle   # judge any sequence of exchanges yourself
 """
 
 from __future__ import annotations
 
-from conformance.scenarios import assistants, flows, traversal  # noqa: F401  (registers)
-from conformance.scenarios import machines as crud_machines  # noqa: F401  (registers)
+from conformance.checks.lifecycle import Oracle, machines
+from conformance.scenarios import assistants, crud, flows, traversal  # noqa: F401  (registers)
 from conformance.scenarios.flow import Abort, Flow, Polling, Skip
-from conformance.scenarios.lifecycles import Oracle, machines
 from conformance.scenarios.registry import PROVIDED, register
 
 __all__ = ["PROVIDED", "Abort", "Flow", "Oracle", "Polling", "Skip", "machines", "register"]

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from conformance.checks.lifecycle import machines
 from conformance.exchange import Exchange
 from conformance.scenarios.flow import Flow
-from conformance.scenarios.lifecycles import machines
 from conformance.scenarios.registry import register
 
 MODEL = "gpt-4o-mini"

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from conformance.checks import Violation
+from conformance.checks.lifecycle import Oracle, machines, objects_of, workflow
 from conformance.errors import ConformanceError
 from conformance.exchange import Exchange, Request
 from conformance.runner.partial import looks_unrouted
 from conformance.runner.resources import Created, fill, params_of
 from conformance.runner.target import TransportFailure
-from conformance.scenarios.lifecycles import Oracle, machines, objects_of, workflow
 
 
 class Skip(Exception):

@@ -47,7 +47,7 @@ def instant(openai_spec: Spec) -> Iterator[tuple[Session, list[Any]]]:
 
 @pytest.fixture(scope="module")
 def delayed(openai_spec: Spec) -> Iterator[tuple[Session, list[Any]]]:
-    session, seen = _session(openai_spec, 0.15)
+    session, seen = _session(openai_spec, 0.4)  # long enough to be polled on a loaded machine
     yield session, seen
     session.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.scenarios.lifecycles import machines
+from conformance.checks.lifecycle import machines
 from conformance.spec import Spec, schema_properties
 
 SCHEMAS = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from conformance.checks.lifecycle import Oracle
 from conformance.exchange import Exchange, Request, Response, SSEEvent
-from conformance.scenarios.lifecycles import Oracle
 
 T0 = 1_760_000_000
 

@@ -27,8 +27,7 @@ from typing import Any
 
 import yaml
 
-from conformance.checks import CHECKS, Finding, Violation, check
-from conformance.checks.model import excerpt
+from conformance.checks.model import CHECKS, Finding, Violation, check, excerpt
 from conformance.exchange import Exchange
 
 LIFECYCLE_CHECKS = {
