@@ -12,6 +12,8 @@ without the spec or the target.
       started, finished             ISO 8601 UTC timestamps
       requests_sent, exit_code      totals; exit codes are those of `conformance.errors`
       baseline                      None, or what applying a baseline changed (see reports.baseline)
+      compatibility                 None, or with a profile its score per contract family
+                                    (`conformance.profiles.score_results`)
       shards                        the run ids `report merge` joined (empty for a single run)
       operations: [OperationResult] one per operation and phase
         operation_id, method, path, tags, phase   phase: "positive", "negative", "stateful", ...
@@ -167,6 +169,7 @@ class RunResults:
     requests_sent: int = 0
     exit_code: int | None = None
     baseline: dict[str, Any] | None = None
+    compatibility: dict[str, Any] | None = None  # with a profile: `conformance.profiles.score_results`
     shards: list[str] = field(default_factory=list)  # run ids joined by `report merge`
     operations: list[OperationResult] = field(default_factory=list)
 

@@ -7,7 +7,7 @@ import json
 import re
 import sys
 
-from conformance.commands.run import EXIT_CODES
+from conformance.commands.run import EXIT_CODES, verdict_lines
 from conformance.errors import EXIT_OK, EXIT_VIOLATIONS, ConformanceError
 from conformance.runner.config import add_options
 
@@ -49,10 +49,12 @@ def handle(args: argparse.Namespace) -> int:
     from conformance.reports.write import write_reports
     from conformance.runner.config import resolve
     from conformance.runner.fuzz import fuzz, open_session
+    from conformance.runner.verdict import conclude, run_baseline
 
     max_time = parse_time(args.max_time)
     given = {k: v for k, v in vars(args).items() if k not in ("handler", "command", "max_time")}
     config = resolve(given)
+    run_baseline(config)  # a bad baseline or profile: one line before any fuzzing
     session = open_session(config)
     stopped = None
     try:
@@ -74,6 +76,8 @@ def handle(args: argparse.Namespace) -> int:
             result = results.add(OperationResult.for_operation(op, phase))
         result.add_violation(group.violation)
     code = results.finish(stopped.exit_code if stopped is not None else None)
+    if config.baseline is not None or config.profile is not None:
+        code = conclude(results, config, [s.operation.id for s in session.selection])
     folder = write_reports(results, config.report_dir, secret_env=[config.api_key_env])
     data = {
         "run_id": results.run_id,
@@ -101,9 +105,13 @@ def handle(args: argparse.Namespace) -> int:
         )
     for error in sorted(set(report.errors))[:10]:
         print(f"  error: {error}", file=out)
+    for line in verdict_lines(results):
+        print(line, file=out)
     print(f"reports: {folder} (fuzz.json holds each failure's minimal request)", file=out)
     if stopped is not None:
         return stopped.exit_code
+    if config.baseline is not None:  # only the violations the baseline does not accept count
+        return code
     return EXIT_VIOLATIONS if report.groups else (code if code else EXIT_OK)
 
 

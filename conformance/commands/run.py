@@ -12,8 +12,8 @@ from conformance.runner.config import RunConfig, add_options, resolve
 
 EXIT_CODES = """exit codes:
   0  the target conforms: no violations
-  1  violations found (listed above and in the reports)
-  2  usage or configuration error (bad option, bad spec, missing or rejected API key)
+  1  violations found (listed above and in the reports); with --baseline, only new ones count
+  2  usage or configuration error (bad option, spec, profile or baseline; missing or rejected API key)
   3  target unreachable
   4  request budget spent before the end (--request-budget)
 
@@ -26,6 +26,8 @@ EXAMPLES = """examples:
   openai-conformance run --target http://127.0.0.1:8080/v1 --include Assistants
   openai-conformance run --target https://api.openai.com/v1 --read-only --request-budget 200
   openai-conformance run --shard 2/4 --workers auto -- -x  # arguments after -- go to pytest
+  openai-conformance run --target http://127.0.0.1:8000/v1 --profile chat   # score a chat-only server
+  openai-conformance baseline update && openai-conformance run --baseline conformance-baseline.yaml
 """
 
 
@@ -48,10 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 def prepare(args: argparse.Namespace) -> RunConfig:
     """Check everything a run needs before pytest starts, so a bad option is one line and exit code 2."""
     from conformance.runner.selection import select
+    from conformance.runner.verdict import run_baseline, run_profile
     from conformance.spec import load
 
     given = {k: v for k, v in vars(args).items() if k not in ("handler", "pytest_args", "command")}
     config = resolve(given)
+    run_profile(config)
+    run_baseline(config)
     spec = load(config.spec)
     select(spec.operations, config)
     if config.workers != "1":
@@ -116,6 +121,22 @@ def handle(args: argparse.Namespace) -> int:
     return int(plugin.LAST["exit_code"])
 
 
+def verdict_lines(results: Any) -> list[str]:
+    """What --baseline and --profile changed: accepted violations, expired entries, the score."""
+    from conformance.runner.verdict import score_lines
+
+    lines = []
+    baseline = results.baseline
+    if baseline:
+        lines.append(
+            f"baseline {baseline.get('file')}: {baseline.get('accepted', 0)} violations accepted, "
+            f"{baseline.get('new', 0)} new"
+            + (f", {len(baseline['expired'])} expired entries" if baseline.get("expired") else "")
+            + (f", {len(baseline['unused'])} entries matched nothing" if baseline.get("unused") else "")
+        )
+    return lines + score_lines(results.compatibility)
+
+
 def print_summary(results: Any, folder: Any) -> None:
     counts = results.counts()
     operations = {r.operation_id for r in results.operations}
@@ -134,6 +155,8 @@ def print_summary(results: Any, folder: Any) -> None:
         print(f"  FAILED {r.phase:9} {r.operation_id}: {', '.join(checks)}", file=out)
     if len(failed) > 20:
         print(f"  ... and {len(failed) - 20} more (see the reports)", file=out)
+    for line in verdict_lines(results):
+        print(line, file=out)
     if folder is not None:
         print(f"reports: {folder}", file=out)
     print(f"exit code {results.exit_code if results.exit_code is not None else EXIT_OK}", file=out)

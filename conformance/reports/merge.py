@@ -51,7 +51,22 @@ def merge_runs(runs: list[RunResults], *, allow_mixed_specs: bool = False) -> Ru
     special = [r.exit_code for r in runs if r.exit_code not in (None, EXIT_OK, EXIT_VIOLATIONS)]
     merged.exit_code = max(special) if special else None
     merged.settle()
+    merged.compatibility = _merge_compatibility(runs, merged)
     return merged
+
+
+def _merge_compatibility(runs: list[RunResults], merged: RunResults) -> dict | None:
+    """Shards scored with one profile: the score of the whole run, computed again over the merge
+    (the shards' operations together are the promised ones). None when the profile cannot be read."""
+    if merged.profile is None or not any(r.compatibility for r in runs):
+        return None
+    from conformance.profiles import load_profile, score_results
+
+    try:
+        profile = load_profile(str((runs[0].options or {}).get("profile") or merged.profile))
+    except ConformanceError:
+        return None
+    return score_results(merged.to_dict(), profile)
 
 
 def _fold(into: OperationResult, other: OperationResult) -> None:

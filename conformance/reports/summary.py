@@ -41,6 +41,7 @@ def render(results: RunResults) -> str:
         t = totals[column]
         keys = ("passed", "failed", "not-implemented", "error", "skipped", matrix.NOT_APPLICABLE)
         lines.append(f"| {column} | " + " | ".join(str(t[k]) for k in keys) + " |")
+    lines += _compatibility(results.compatibility)
     new = results.new_violations()
     if new:
         lines += [
@@ -70,6 +71,33 @@ def render(results: RunResults) -> str:
             f"\n> {len(baseline['unused'])} baseline entries matched nothing: the violations are fixed."
         )
     return "\n".join(lines) + "\n"
+
+
+def _compatibility(data: dict | None) -> list[str]:
+    """With a profile: its compatibility score, overall and per contract family."""
+    if not data:
+        return []
+    ops = data.get("operations") or {}
+
+    def pct(score: object) -> str:
+        return "n/a" if score is None else f"{score:g}%"
+
+    lines = [
+        "",
+        f"### Compatibility with profile `{data.get('profile')}`: {pct(data.get('score'))}",
+        "",
+        f"{ops.get('tested', 0)} of {ops.get('promised', 0)} promised operations tested"
+        + (f"; not implemented: {', '.join(ops['not_implemented'])}" if ops.get("not_implemented") else "")
+        + ".",
+        "",
+        "| family | score | passed | failed |",
+        "|---|---:|---:|---:|",
+    ]
+    for family, entry in (data.get("families") or {}).items():
+        lines.append(
+            f"| {family} | {pct(entry.get('score'))} | {entry.get('passed', 0)} | {entry.get('failed', 0)} |"
+        )
+    return lines
 
 
 def _cell(text: str, limit: int) -> str:

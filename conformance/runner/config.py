@@ -177,6 +177,21 @@ OPTIONS: tuple[Option, ...] = (
         "see docs/faults.md), to measure what the suite detects",
         "NAMES",
     ),
+    Option(
+        "baseline",
+        Path,
+        "a baseline file of accepted violations (`openai-conformance baseline update` writes one): "
+        "only violations it does not accept fail the run",
+        "FILE",
+    ),
+    Option(
+        "profile",
+        str,
+        "a compatibility profile: a built-in name (full, chat, assistants, groq, ...; see "
+        "`openai-conformance profiles list`) or a YAML file. Runs only the operations it promises, "
+        "relaxes the checks it does not, and scores the run per contract family",
+        "NAME|FILE",
+    ),
 )
 BY_NAME = {option.name: option for option in OPTIONS}
 
@@ -204,6 +219,8 @@ class RunConfig:
     report_dir: Path = Path("reports")
     progress: bool | None = None
     emulator_fault: list[str] = field(default_factory=list)
+    baseline: Path | None = None
+    profile: str | None = None
     sources: dict[str, str] = field(default_factory=dict, compare=False)  # option -> where it came from
 
     @property

@@ -19,6 +19,7 @@ import pytest
 from conformance.errors import EXIT_BUDGET, EXIT_UNREACHABLE, BudgetSpent, ConformanceError, TargetUnreachable
 from conformance.results import RunResults
 from conformance.runner.config import RunConfig, add_options, resolve
+from conformance.runner.verdict import conclude, run_baseline, run_profile
 
 DEST = "conformance_"
 PHASE_TESTS = {
@@ -78,6 +79,8 @@ class Plugin:
             }
             try:
                 self._config = resolve(given)
+                run_profile(self._config)  # a bad profile or baseline: one line before anything runs
+                run_baseline(self._config)
             except ConformanceError as exc:
                 raise pytest.UsageError(str(exc)) from None
             workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
@@ -361,12 +364,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if results is None:
         return
     _add_unrun(results, session, plugin)
-    code = results.finish(plugin.stop_code)
+    results.finish(plugin.stop_code)
+    code = _conclude(results, plugin)
     LAST.clear()
     LAST.update(results=results, exit_code=code)
     folder = write(results, plugin.config)
     if folder is not None:
         LAST["folder"] = folder
+
+
+def _conclude(results: RunResults, plugin: Plugin) -> int:
+    """Apply --baseline and --profile to the finished results (on the controller, after the merge)."""
+    from conformance.runner.selection import select
+
+    config = plugin.config
+    if config.baseline is None and config.profile is None:
+        return int(results.exit_code or 0)
+    ids = [s.operation.id for s in select(plugin.spec().operations, config)]
+    try:
+        return conclude(results, config, ids)
+    except ConformanceError as exc:  # the baseline file changed or vanished during the run
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _add_unrun(results: RunResults, session: pytest.Session, plugin: Plugin) -> None:

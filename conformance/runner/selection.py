@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from conformance.errors import ConformanceError
 from conformance.runner.config import RunConfig
+from conformance.runner.verdict import promised
 from conformance.spec import Operation
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -64,16 +65,21 @@ def select(operations: list[Operation], config: RunConfig) -> list[Selected]:
     """The operations of this run (and this shard), each with a skip reason or None.
 
     Patterns that match nothing are a usage error, so a typo does not silently run nothing.
+    With `--profile`, only the operations the profile promises are candidates.
     """
     for pattern in [*config.include, *config.exclude]:
         if not any(matches(op, pattern) for op in operations):
             raise ConformanceError(f"--include/--exclude: {pattern!r} matches no operation of the spec")
     chosen = [
         op
-        for op in operations
+        for op in promised(operations, config)
         if (not config.include or any(matches(op, p) for p in config.include))
         and not any(matches(op, p) for p in config.exclude)
     ]
+    if config.profile and not chosen:
+        raise ConformanceError(
+            f"--include/--exclude leave none of the operations of profile {config.profile}"
+        )
     if config.shard is not None:
         index, total = config.shard
         ordered = sorted(operations, key=lambda o: (o.path, o.method, o.id))

@@ -26,6 +26,7 @@ from conformance.runner.resources import Created, Resources, fill, params_of
 from conformance.runner.safety import body_properties, clamp, tag
 from conformance.runner.selection import SAFE_METHODS, Selected, select, skip_reason
 from conformance.runner.target import Interrupted, Target, TransportFailure
+from conformance.runner.verdict import accept, is_relaxed, relaxed_check_config, run_baseline, run_profile
 from conformance.spec import Operation, Spec, load
 
 Listener = Callable[[Exchange, Operation | None, list[Any]], None]
@@ -105,12 +106,15 @@ class Session:
         self.config = config
         self.spec = spec or load(config.spec)
         self.run_id = run_id or new_run_id()
+        self.profile = run_profile(config)
+        self.baseline = run_baseline(config)
         self.results = RunResults(
             run_id=self.run_id,
             spec=self.spec.describe(),
             target=config.target,
             options=config.public(),
             seed=config.seed,
+            profile=self.profile.name if self.profile is not None else None,
         )
         self.selection: list[Selected] = select(self.spec.operations, config)
         self.selected = {s.operation.id: s for s in self.selection}
@@ -120,6 +124,7 @@ class Session:
         self.shrink = shrink
         self.stopped: ConformanceError | None = None
         self.run_checks, self.check_config = _checks()
+        self.check_config = relaxed_check_config(self.profile, self.check_config)
         self.state = _new_state()
         self.target = Target(config, self.spec, app=app)
         self.cleaned: list[tuple[str, int | str]] = []
@@ -210,6 +215,8 @@ class Session:
                     request.path_params = params
                     request.path = fill(operation.path, params)
         request = tag(request, self.spec, operation, self.run_id)
+        if self.profile is not None and request.mode == "positive":
+            request = without_fields(request, self.profile.unsupported_fields(operation.id))
         if not self.config.is_emulator:
             request = clamp(request, self.spec, operation)
         return request
@@ -228,7 +235,8 @@ class Session:
     def judge(self, exchange: Exchange) -> list[Any]:
         if self.run_checks is None:
             return []
-        return list(self.run_checks(exchange, self.spec, config=self.check_config))
+        found = self.run_checks(exchange, self.spec, config=self.check_config)
+        return [v for v in found if not is_relaxed(self.profile, v)]
 
     # -- phases ----------------------------------------------------------------------------------
 
@@ -262,6 +270,7 @@ class Session:
             except Exception as exc:  # a bug in a strategy or check: report it, keep the run going
                 result.outcome, result.reason = "error", f"{type(exc).__name__}: {exc}"
             self._settle(operation, phase)
+            accept(result, self.baseline)
         result.reason = result.reason or None
         self.results.add(result)
         return result
@@ -293,6 +302,8 @@ class Session:
         )
 
     def _add(self, phase: PhaseState, violation: Any) -> None:
+        if is_relaxed(self.profile, violation):
+            return
         signature = (
             violation.signature() if hasattr(violation, "signature") else (violation.check, violation.message)
         )
@@ -320,7 +331,8 @@ class Session:
         phase.last = violations
         for violation in violations:
             self._add(phase, violation)
-        for family in {getattr(v, "family", None) for v in violations} - {None}:
+        judged = judged_families(exchange, operation) if not unrouted else set()
+        for family in sorted(judged | ({getattr(v, "family", None) for v in violations} - {None})):
             phase.result.note_family(family)
         for listener in self.listeners:
             listener(exchange, operation, violations)
@@ -641,6 +653,45 @@ STATE_ACTIONS = (
     "refer",
     "reject",
 )
+
+
+def judged_families(exchange: Exchange, operation: Operation) -> set[str]:
+    """The contract families whose checks had something to judge in this exchange (the reports show
+    the others as n/a): schema and http always; errors on an error answer or an invalid request;
+    streaming on an event stream; pagination on a list page; lifecycle on a 2xx JSON object."""
+    response = exchange.response
+    if response.status < 100:
+        return set()
+    families = {"schema", "http"}
+    if response.status >= 400 or exchange.request.mode == "negative":
+        families.add("errors")
+    if 200 <= response.status < 300:
+        if response.events is not None or response.media_type == "text/event-stream":
+            families.add("streaming")
+        elif response.is_json:
+            if operation.paginated:
+                families.add("pagination")
+            if isinstance(response.json(), dict):
+                families.add("lifecycle")
+    return families
+
+
+def without_fields(request: Request, names: tuple[str, ...]) -> Request:
+    """The request without the body fields and query parameters a profile says the server does not
+    support, so a positive request asks only for what the server promises."""
+    if not names:
+        return request
+    body = request.body if isinstance(request.body, dict) else None
+    drop_body = [n for n in names if body is not None and n in body]
+    drop_query = [n for n in names if n in request.query]
+    if not drop_body and not drop_query:
+        return request
+    request = copy.copy(request)
+    if drop_body:
+        request.body = {k: v for k, v in body.items() if k not in drop_body}  # type: ignore[union-attr]
+    if drop_query:
+        request.query = {k: v for k, v in request.query.items() if k not in drop_query}
+    return request
 
 
 def is_state_action(operation: Operation) -> bool:
