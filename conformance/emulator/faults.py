@@ -535,7 +535,9 @@ def created_201(call: Call) -> None:
         call.status = 201
 
 
-@fault("delete-204", family="http", check="response.schema", operations=("deleteAssistant",))
+@fault(
+    "delete-204", family="http", check="response.schema", operations=("createAssistant", "deleteAssistant")
+)
 def delete_204(call: Call) -> None:
     """Deletes answer 204 No Content instead of 200 with the deletion object."""
     if call.method == "DELETE" and call.ok:
@@ -559,7 +561,7 @@ def stream_content_type(call: Call) -> None:
     "wrong-last-id",
     family="pagination",
     check="pagination.page",
-    operations=("listAssistants",),
+    operations=("createAssistant", "listAssistants"),
     scenarios=("pagination-listAssistants",),
 )
 def wrong_last_id(call: Call) -> None:
@@ -574,7 +576,7 @@ def wrong_last_id(call: Call) -> None:
     "first-id-null",
     family="pagination",
     check="pagination.page",
-    operations=("listAssistants",),
+    operations=("createAssistant", "listAssistants"),
     scenarios=("pagination-listAssistants",),
 )
 def first_id_null(call: Call) -> None:
@@ -589,7 +591,7 @@ def first_id_null(call: Call) -> None:
     "limit-ignored",
     family="pagination",
     check="pagination.page",
-    operations=("listAssistants",),
+    operations=("createAssistant", "listAssistants"),
     scenarios=("pagination-listAssistants",),
     stage="before",
 )
@@ -603,7 +605,7 @@ def limit_ignored(call: Call) -> None:
     "order-ignored",
     family="pagination",
     check="pagination.page",
-    operations=("listAssistants",),
+    operations=("createAssistant", "listAssistants"),
     scenarios=("pagination-listAssistants",),
     stage="before",
 )
@@ -617,7 +619,7 @@ def order_ignored(call: Call) -> None:
     "has-more-on-last-page",
     family="pagination",
     check="pagination.traversal",
-    operations=("listAssistants",),
+    operations=("createAssistant", "listAssistants"),
     scenarios=("pagination-listAssistants",),
 )
 def has_more_stuck(call: Call) -> None:
@@ -632,7 +634,7 @@ def has_more_stuck(call: Call) -> None:
     "repeated-item-across-pages",
     family="pagination",
     check="pagination.traversal",
-    operations=("listAssistants",),
+    operations=("createAssistant", "listAssistants"),
     scenarios=("pagination-listAssistants",),
 )
 def repeated_item(call: Call) -> None:
@@ -660,7 +662,7 @@ def repeated_item(call: Call) -> None:
     "deleted-still-retrievable",
     family="lifecycle",
     check="stateful.gone_after_delete",
-    operations=("createAssistant",),
+    operations=("createAssistant", "getAssistant", "deleteAssistant"),
     phases=("stateful",),
 )
 def deleted_still_retrievable(call: Call) -> None:
@@ -679,7 +681,7 @@ def deleted_still_retrievable(call: Call) -> None:
     "delete-not-deleted",
     family="lifecycle",
     check="object.invariants",
-    operations=("deleteAssistant",),
+    operations=("createAssistant", "deleteAssistant"),
 )
 def delete_not_deleted(call: Call) -> None:
     """A delete answers `"deleted": false` although the object is gone."""
@@ -751,7 +753,14 @@ def usage_mismatch(call: Call) -> None:
     "terminal-state-changes",
     family="lifecycle",
     check="lifecycle.terminal",
-    operations=("createRun",),
+    operations=(
+        "createAssistant",
+        "createThread",
+        "createMessage",
+        "createRun",
+        "getRun",
+        "submitToolOuputsToRun",
+    ),
     scenarios=("assistants-workflow",),
 )
 def terminal_state_changes(call: Call) -> None:
@@ -770,7 +779,7 @@ def terminal_state_changes(call: Call) -> None:
     "cancel-after-terminal",
     family="lifecycle",
     check="lifecycle.cancel",
-    operations=("cancelRun",),
+    operations=("createAssistant", "createThread", "createMessage", "createRun", "getRun", "cancelRun"),
     scenarios=("assistants-cancel",),
 )
 def cancel_after_terminal(call: Call) -> None:
@@ -787,7 +796,14 @@ def cancel_after_terminal(call: Call) -> None:
     "completed-at-missing",
     family="lifecycle",
     check="lifecycle.fields",
-    operations=("createRun",),
+    operations=(
+        "createAssistant",
+        "createThread",
+        "createMessage",
+        "createRun",
+        "getRun",
+        "submitToolOuputsToRun",
+    ),
     scenarios=("assistants-workflow",),
 )
 def completed_at_missing(call: Call) -> None:
@@ -802,7 +818,7 @@ def completed_at_missing(call: Call) -> None:
     "deleted-still-listed",
     family="lifecycle",
     check="lifecycle.stale_list",
-    operations=("modifyAssistant",),
+    operations=("createAssistant", "getAssistant", "modifyAssistant", "deleteAssistant", "listAssistants"),
     scenarios=("crud-assistants",),
 )
 def deleted_still_listed(call: Call) -> None:
@@ -825,7 +841,7 @@ def deleted_still_listed(call: Call) -> None:
     "lost-update",
     family="lifecycle",
     check="lifecycle.lost_update",
-    operations=("modifyAssistant",),
+    operations=("createAssistant", "getAssistant", "modifyAssistant", "deleteAssistant", "listAssistants"),
     scenarios=("crud-assistants",),
 )
 def lost_update(call: Call) -> None:
