@@ -69,3 +69,15 @@ def test_bad_yaml_is_one_line(tmp_path):
     result = run_cli("spec", "info", "--spec", str(bad))
     assert result.returncode == 2 and "invalid YAML" in result.stderr and str(bad) in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_closed_pipe_is_not_a_traceback():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "conformance", "spec", "info", "--verbose"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()  # the reader goes away before the command writes (`| head`)
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
