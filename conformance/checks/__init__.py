@@ -37,8 +37,8 @@ Relaxations (documented, on by default):
 - createRun / createThreadAndRun / submitToolOuputsToRun may answer text/event-stream on
   `stream: true` although the spec declares only JSON.
 - `positive.accepted` passes a 400 about a referenced object (param `*_id(s)`, code `*not_found`, or
-  a body field holding an id the message quotes, as `invalid training_file: file-…`): whether an id
-  exists is state, not schema.
+  a body field the spec describes as an ID whose value the message quotes, as `invalid training_file:
+  file-…`): whether an id exists is state, not schema.
 - createSpeech's `stream_format: sse` asks for a stream as `stream: true` does.
 - createTranscription / createTranslation answer text/plain for `response_format` text, srt and vtt
   (the spec declares only JSON).

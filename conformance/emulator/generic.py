@@ -189,8 +189,7 @@ def _digest(*parts: str) -> str:
 @fallback
 async def generic(ctx: Context) -> Response:
     shape = shape_of(ctx.spec, ctx.operation.id)
-    if shape.collection:
-        _check_parent(ctx, shape.collection)
+    _check_ancestors(ctx, shape)
     handler = {
         "create": _create,
         "list": _list,
@@ -231,7 +230,8 @@ async def _create(ctx: Context, shape: Shape) -> Response:
             f"{ctx.settings.base_path}{ctx.request.url.path.split(ctx.settings.base_path, 1)[-1]}/{key}"
         )
         return answer
-    obj = _build(ctx, shape, schema, key, {**_hints(ctx), shape.item_param or "id": key})
+    hints = _linked(ctx, schema, {**_hints(ctx), shape.item_param or "id": key})
+    obj = _build(ctx, shape, schema, key, hints)
     _save(ctx, shape, key, obj)
     _create_children(ctx, shape, key, body)
     if ctx.files:
@@ -348,7 +348,9 @@ def _complete_envelope(ctx: Context, schema: Any, envelope: dict[str, Any]) -> d
 
 async def _retrieve(ctx: Context, shape: Shape) -> Response:
     record = _find(ctx, shape)
-    return answer(ctx, record["data"], seed=record["id"])
+    # A role assignment is stored as `{object: group.role, group, role}` but read back as the role: its id
+    # is the one in the path.
+    return answer(ctx, {"id": record["id"], **record["data"]}, seed=record["id"])
 
 
 async def _modify(ctx: Context, shape: Shape) -> Response:
@@ -371,9 +373,17 @@ async def _delete(ctx: Context, shape: Shape) -> Response:
     ctx.store.delete(kind, record["id"])
     ctx.store.delete_blob(f"{kind}:{record['id']}")
     hints = {**record["data"], **ctx.path_params, "id": record["id"], "deleted": True}
+    kind_name = hints.get("object")
+    if isinstance(kind_name, str) and not kind_name.endswith(".deleted"):
+        hints["object"] = f"{kind_name}.deleted"  # eval → eval.deleted, group.role → group.role.deleted
     status, schema = success_schema(ctx.operation)
     if schema is None:
         return Response(status_code=status)
+    if "deleted" not in schema_properties(ctx.spec.document, schema):
+        # Deleting a conversation item answers the conversation it was in, not a deletion record.
+        parent = _parent_object(ctx, shape)
+        if parent is not None:
+            return ctx.json(synthesizer(ctx.spec).value(schema, parent, seed=record["id"], now=ctx.now()))
     return ctx.json(
         synthesizer(ctx.spec).value(schema, hints, seed=record["id"], now=ctx.now()), status=status
     )
@@ -514,27 +524,65 @@ def _progress(ctx: Context, shape: Shape, record: dict[str, Any]) -> dict[str, A
     return record
 
 
-def _check_parent(ctx: Context, collection: str) -> None:
-    """A nested collection's parent item must exist (for parents this module manages)."""
-    parts = collection.strip("/").split("/")
-    if len(parts) < 2 or not _PARAM.match(parts[-2]):
-        return
-    parent_param = _PARAM.match(parts[-2]).group(1)  # type: ignore[union-attr]
-    parent_collection = "/" + "/".join(parts[:-2])
-    paths = _paths(ctx.spec)
-    if paths["items"].get(parent_collection) != parent_param:
-        return
-    parent_ops = [
-        op
-        for op in ctx.spec.operations
-        if op.path == f"{parent_collection}/{{{parent_param}}}" and op.method == "GET"
-    ]
+def _check_ancestors(ctx: Context, shape: Shape) -> None:
+    """Every item the path passes through must exist: a nested resource under an unknown parent is a 404
+    naming the parent, as the real API answers. `/projects/{project_id}/roles` has no item path of its own
+    for the project; the spec path that ends like it (`/organization/projects/{project_id}`) stands in.
+    Parents other modules own are theirs to check."""
     from conformance.emulator.registry import lookup
 
-    if not parent_ops or lookup(parent_ops[0].id) is not None:
-        return  # another module owns the parent; it checks its own ids
-    parent_shape = shape_of(ctx.spec, parent_ops[0].id)
-    _find(ctx, parent_shape)
+    parts = ctx.operation.path.strip("/").split("/")
+    own = shape.role in ("retrieve", "modify", "delete", "action", "content")
+    for index in range(1, len(parts)):
+        if not _PARAM.match(parts[index]) or _PARAM.match(parts[index - 1]):
+            continue
+        item = "/" + "/".join(parts[: index + 1])
+        if own and item == f"{shape.collection}/{{{shape.item_param}}}":
+            continue  # the operation's own item: its handler answers the 404
+        parent = _item_getter(ctx.spec, item)
+        if parent is not None and lookup(parent.id) is None:
+            _find(ctx, shape_of(ctx.spec, parent.id))
+
+
+def _parent_object(ctx: Context, shape: Shape) -> dict[str, Any] | None:
+    """The stored object of the item a nested collection hangs under, when this module keeps it."""
+    parts = (shape.collection or "").strip("/").split("/")
+    if len(parts) < 2 or not _PARAM.match(parts[-2]):
+        return None
+    parent = _item_getter(ctx.spec, "/" + "/".join(parts[:-1]))
+    if parent is None:
+        return None
+    parent_shape = shape_of(ctx.spec, parent.id)
+    record = ctx.store.get(
+        kind_of(parent_shape.collection or ""),
+        ctx.path_params.get(parent_shape.item_param or "", ""),
+        parent=_parent_key(parent_shape, ctx),
+    )
+    return None if record is None else record["data"]
+
+
+def _linked(ctx: Context, schema: Any, hints: dict[str, Any]) -> dict[str, Any]:
+    """A created object that embeds the objects it links (`group`, `role` of a role assignment) names
+    them by the ids the request gave (`group_id` in the path, `role_id` in the body)."""
+    for name in schema_properties(ctx.spec.document, schema):
+        linked = hints.get(f"{name}_id")
+        if name not in hints and isinstance(linked, str):
+            hints[name] = {"id": linked}
+    return hints
+
+
+def _item_getter(spec: Spec, item: str) -> Any:
+    """The GET of an item path, else of the shortest spec path that ends with it; None when there is none."""
+
+    def find() -> Any:
+        getters = [
+            op for op in spec.operations if op.method == "GET" and _PARAM.match(op.path.split("/")[-1])
+        ]
+        fitting = [op for op in getters if op.path == item or op.path.endswith(item)]
+        fitting = [op for op in fitting if shape_of(spec, op.id).role == "retrieve"]
+        return min(fitting, key=lambda op: len(op.path), default=None)
+
+    return _memoised(spec, "getter", item, find)
 
 
 def _materialise(

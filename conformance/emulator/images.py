@@ -95,6 +95,15 @@ def _events(ctx: Context, body: dict[str, Any], answer: dict[str, Any], data: by
 @handles("createImage", "createImageEdit", "createImageVariation")
 async def create_image(ctx: Context) -> Response:
     body = _fields(ctx)
+    if ctx.operation.id != "createImageVariation" and body.get("prompt") == "":
+        # the spec sets no minLength; the API refuses an empty prompt all the same
+        ctx.error(
+            400,
+            "Invalid 'prompt': empty string. Expected a string with minimum length 1, but got an empty "
+            "string instead.",
+            param="prompt",
+            code="empty_string",
+        )
     if ctx.operation.id != "createImageVariation" and not body.get("prompt"):
         ctx.error(
             400, "Missing required parameter: 'prompt'.", param="prompt", code="missing_required_parameter"

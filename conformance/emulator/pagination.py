@@ -1,20 +1,17 @@
 """Cursor pagination as the API documents it (seeds §3): `limit`, `order`, `after`, `before`.
 
 Each operation's limit default and range come from the spec: the parameter schema's
-`default`/`minimum`/`maximum`, else the range its description states ("between 1 and 100"),
-else at least 1. Items sort by `created_at`, ties kept in creation order; `desc` is the default.
+`default`/`minimum`/`maximum` (the `documented-limits` overlay adds the ranges the docs state in
+prose, such as "between 1 and 100"), else at least 1. Items sort by `created_at`, ties kept in creation order; `desc` is the default.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from conformance.emulator.store import clone
 from conformance.spec import Operation, Spec, schema_properties
-
-_RANGE = re.compile(r"between\s+([\d,]+)\s+and\s+([\d,]+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -43,24 +40,12 @@ def _limit_range(spec: Spec, operation: Operation) -> LimitRange | None:
         return None
     schema = spec.resolve(param.schema) or {}
     minimum, maximum = schema.get("minimum"), schema.get("maximum")
-    if minimum is None and maximum is None:
-        match = _RANGE.search(_description(spec, operation, "limit"))
-        if match:
-            minimum, maximum = (int(g.replace(",", "")) for g in match.groups())
     default = schema.get("default")
     return LimitRange(
         default if isinstance(default, int) else None,
         int(minimum) if isinstance(minimum, int | float) else 1,
         int(maximum) if isinstance(maximum, int | float) else None,
     )
-
-
-def _description(spec: Spec, operation: Operation, name: str) -> str:
-    for raw in operation.raw.get("parameters") or []:
-        raw = spec.resolve(raw) or {}
-        if raw.get("name") == name:
-            return str(raw.get("description") or (raw.get("schema") or {}).get("description") or "")
-    return ""
 
 
 def envelope_fields(spec: Spec, operation: Operation) -> frozenset[str]:

@@ -103,9 +103,21 @@ def _content(
                 parts.append(dict(part))
     attachments = []
     for index, attachment in enumerate(request.get("attachments") or []):
-        require(ctx, "file", attachment["file_id"], param=f"{prefix}attachments[{index}].file_id")
-        attachments.append({"file_id": attachment["file_id"], "tools": list(attachment.get("tools") or [])})
+        file_id = _attached_file(ctx, attachment, f"{prefix}attachments[{index}].file_id")
+        attachments.append({"file_id": file_id, "tools": list(attachment.get("tools") or [])})
     return parts, attachments
+
+
+def _attached_file(ctx: Context, attachment: dict[str, Any], param: str) -> str:
+    """The file an attachment names. The spec puts `required: [file_id, tools]` on the array, where it
+    binds nothing, so a schema-valid attachment may lack `file_id`; the real API answers 400 naming it."""
+    file_id = attachment.get("file_id")
+    if not isinstance(file_id, str):
+        ctx.error(
+            400, f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter"
+        )
+    require(ctx, "file", file_id, param=param)
+    return file_id
 
 
 def _thread(ctx: Context) -> dict[str, Any]:

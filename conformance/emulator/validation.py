@@ -325,6 +325,27 @@ def _form_fields(spec: Spec, schema: Any, items: Any) -> dict[str, Any]:
     for key, values in grouped.items():
         name = key[:-2] if key.endswith("[]") and key not in props else key
         prop = spec.resolve(props.get(name)) or {}
+        array = _array_branch(spec, prop)
+        if key != name and (array is not None or not prop):
+            # `name[]` repeated: one item per field; object items travel as JSON text (as the SDK sends)
+            items = spec.resolve((array or {}).get("items")) or {}
+            body[name] = [_form_item(spec, items, value, name) for value in values]
+            continue
+        if array is not None and len(values) == 1 and values[0][:1] == "[":
+            try:  # a whole array as JSON text (`include=["logprobs"]`)
+                decoded = json.loads(values[0])
+            except ValueError:
+                decoded = None
+            if isinstance(decoded, list):
+                body[name] = decoded
+                continue
+        if array is not None and array is prop and len(values) == 1:
+            # one plain field where only an array fits: a string, not a list (arrays come as `name[]`)
+            body[name] = values[0]
+            continue
+        if values[-1] == "" and _empty_is_null(spec, prop):
+            body[name] = None  # a form cannot say null: an empty nullable non-text field is null
+            continue
         if _type(prop) == "object" or (_type(prop) is None and values[-1][:1] in ("{", "[")):
             try:
                 body[name] = json.loads(values[-1])
@@ -333,6 +354,42 @@ def _form_fields(spec: Spec, schema: Any, items: Any) -> dict[str, Any]:
                 pass
         body[name] = _coerce(spec, prop, values, name) if prop else values[-1]
     return body
+
+
+def _array_branch(spec: Spec, schema: dict[str, Any]) -> dict[str, Any] | None:
+    """The array schema a property allows (itself, or a branch of its anyOf/oneOf), if any."""
+    if _type(schema) == "array" or schema.get("type") == "array":
+        return schema
+    for key in ("anyOf", "oneOf"):
+        for part in schema.get(key) or []:
+            part = spec.resolve(part)
+            found = _array_branch(spec, part) if isinstance(part, dict) else None
+            if found is not None:
+                return found
+    return None
+
+
+def _empty_is_null(spec: Spec, schema: dict[str, Any]) -> bool:
+    """Whether an empty form field means null: the property allows null, and "" is no value of it."""
+    branches = [spec.resolve(b) or {} for b in (schema.get("anyOf") or schema.get("oneOf") or [schema])]
+
+    def types(branch: dict[str, Any]) -> set[str]:
+        declared = branch.get("type")
+        return set(declared) if isinstance(declared, list) else {declared} if declared else set()
+
+    if not any("null" in types(b) for b in branches):
+        return False
+    return not any("string" in types(b) and not b.get("enum") for b in branches)
+
+
+def _form_item(spec: Spec, items: dict[str, Any], value: str, name: str) -> Any:
+    kind = _type(items)
+    if kind in ("object", "array", None) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            pass
+    return _scalar(kind, value, name)
 
 
 # -- messages ------------------------------------------------------------------------------------

@@ -354,7 +354,7 @@ async def search(ctx: Context) -> Response:
     body = ctx.body
     queries = body["query"] if isinstance(body["query"], list) else [body["query"]]
     terms = {w.lower() for q in queries for w in _WORD.findall(q)}
-    limit = body.get("max_num_results") or 10
+    limit = int(body.get("max_num_results") or 10)  # an integer schema admits 14.0
     results = []
     for file in ctx.store.list(FILE, parent=record["id"]):
         file = _render_file(ctx, file)

@@ -53,6 +53,8 @@ FUNCTION = {
 
 # Request values that carry meaning the schema cannot express (ids of objects, a model that exists).
 HINTS: dict[str, dict[str, Any]] = {
+    # a group of its own for each membership: deleting one must not remove another's group
+    "add-project-group": {"group_id": "{new_group}"},
     "createChatCompletion": {
         "model": "gpt-4o-mini",
         "messages": [{"role": "user", "content": "hi"}],
@@ -161,6 +163,10 @@ class Walker:
     def special(self, name: str) -> str:
         if name == "new_file":
             return self._file(b"hello world", "assistants", "notes.txt")
+        if name == "new_group":
+            answer = self.client.post("/organization/groups", json={"name": "walk"})
+            assert answer.status_code == 200, answer.text
+            return answer.json()["id"]
         if name not in self.values:
             if name == "batch_file":
                 self.values[name] = self._file(BATCH, "batch", "batch.jsonl")
@@ -238,7 +244,17 @@ class Walker:
             if data:
                 item = data[-1] if fresh else data[0]  # consume the last one, share the first
                 return str(item.get("id") or item.get(name))
+        alias = self._alias(collection)
+        if alias is not None:  # `/projects/{project_id}/...` names the `/organization/projects` project
+            return self.existing(alias, name, params, fresh)
         return f"{name.removesuffix('_id')}_walk"
+
+    def _alias(self, collection: str) -> str | None:
+        """The longer spec collection that ends like this one and can make objects (as the emulator reads
+        `/projects/{project_id}` as `/organization/projects/{project_id}`)."""
+        paths = {o.path for o in self.spec.operations if o.method in ("GET", "POST")}
+        longer = [p for p in paths if p != collection and p.endswith(collection) and self._create_op(p)]
+        return min(longer, key=len, default=None)
 
     def _fine_tuned_model(self) -> str:
         job = self._created(self.spec.operation("createFineTuningJob"), {})
