@@ -16,6 +16,7 @@ from typing import Any
 
 from conformance.exchange import JSON, Request
 from conformance.spec import Operation, Parameter, schema_properties
+from conformance.spec.jsontypes import json_type
 from strategies import ids
 from strategies.paths import concrete_path
 from strategies.validation import FORM_TYPES, RequestValidator, wire_readings
@@ -149,7 +150,7 @@ def _body_mutations(
         # A form field travels as text: only a non-numeric string is a type error a server can see.
         samples = (_NOT_A_NUMBER,) if form else _TYPE_SAMPLES
         accepted = _accepted_types(validator, prop)
-        wrong = [v for v in samples if accepted is not None and _json_type(v) not in accepted]
+        wrong = [v for v in samples if accepted is not None and json_type(v) not in accepted]
         bad_type = next((v for v in wrong if rejects(v)), _MISSING)
         if bad_type is not _MISSING:
             out.append(Mutation(f"type: {name}", _set_field(media_type, name, bad_type)))
@@ -255,20 +256,6 @@ def _effective(validator: RequestValidator, schema: Any) -> dict[str, Any]:
     return node if isinstance(node, dict) else {}
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
 def _accepted_types(validator: RequestValidator, schema: Any, depth: int = 0) -> set[str] | None:
     """The JSON types a schema can accept, or None when it does not say (it may accept anything)."""
     node = validator.spec.resolve(schema)
@@ -280,7 +267,7 @@ def _accepted_types(validator: RequestValidator, schema: Any, depth: int = 0) ->
         found = set(declared if isinstance(declared, list) else [declared])
     elif "enum" in node or "const" in node:
         values = node.get("enum") if "enum" in node else [node["const"]]
-        found = {_json_type(v) for v in values or []}
+        found = {json_type(v) for v in values or []}
     branches = node.get("anyOf") or node.get("oneOf")
     if isinstance(branches, list):
         union: set[str] = set()

@@ -22,6 +22,7 @@ from typing import Any
 
 from conformance.emulator.validation import Compiler
 from conformance.spec import Operation, Spec
+from conformance.spec.jsontypes import json_type
 from conformance.spec.refs import pointer_get
 
 _MAX_DEPTH = 14
@@ -449,21 +450,7 @@ def _additional(schema: dict[str, Any]) -> Any:
 
 
 def _kind_of(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return None
+    return None if value is None else json_type(value)
 
 
 def _declared_kinds(schema: Any) -> set[str]:

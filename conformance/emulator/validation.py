@@ -22,6 +22,7 @@ from starlette.requests import Request
 from conformance.emulator.errors import ApiError
 from conformance.emulator.pagination import limit_range
 from conformance.spec import Operation, Spec, schema_properties
+from conformance.spec.jsontypes import json_type
 
 _BASE = "urn:openai-conformance:spec"
 JSON_TYPES = ("application/json",)
@@ -419,20 +420,6 @@ _TYPE_WORDS = {
 }
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
 def _off_branch(branch: list[Any], path: list[Any]) -> bool:
     """A union branch the client clearly did not mean: it fails only on the value's own type
     (e.g. the `null` of a nullable), or on its `type` discriminator."""
@@ -525,7 +512,7 @@ def _to_api_error(error: Any, prefix: str | None = None) -> ApiError:
         return ApiError(
             400,
             f"Invalid type for '{field}': expected {' or '.join(expected)}, "
-            f"but got {_TYPE_WORDS.get(_json_type(error.instance), 'a value')} instead.",
+            f"but got {_TYPE_WORDS.get(json_type(error.instance), 'a value')} instead.",
             param=field,
             code="invalid_type",
         )
