@@ -6,7 +6,7 @@ import gzip
 import json
 
 import httpx
-from conftest import proxied, serve
+from proxy_servers import proxied, serve
 from proxy_upstreams import GoodUpstream
 from starlette.middleware.gzip import GZipMiddleware
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
-from conftest import proxied, serve
+from proxy_servers import proxied, serve
 from proxy_upstreams import BadUpstream, GoodUpstream
 
 from conformance.cli import main

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import openai
 import pytest
-from conftest import proxied, serve
+from proxy_servers import proxied, serve
 
 from conformance.emulator import create_app
 

@@ -9,7 +9,7 @@ import time
 import httpx
 import openai
 import pytest
-from conftest import proxied, serve
+from proxy_servers import proxied, serve
 from proxy_upstreams import BadUpstream, GoodUpstream
 
 from conformance.proxy import CassetteWriter, read_cassette
