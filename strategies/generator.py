@@ -205,6 +205,9 @@ class Generator:
         content = None
         if media_type in FORM_TYPES and isinstance(body, dict):
             body, request_files = _split_files(op, body)
+            # A form cannot carry null or an empty list: the field is simply not sent, so judge the
+            # request without it.
+            body = {name: value for name, value in body.items() if value is not None and value != []}
         elif is_json(media_type or ""):
             body = _plain(body)
         elif body is not None and media_type is not None:

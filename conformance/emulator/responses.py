@@ -184,7 +184,8 @@ async def create_response(ctx: Context) -> Response:
         "top_p": body.get("top_p", 1.0),
         **{k: body[k] for k in ECHOED if k in body and k not in ("tool_choice", "tools", "metadata")},
     }
-    if body.get("background"):
+    if body.get("background") and not body.get("stream"):
+        # a streamed background response runs to completion in its stream
         response.update(status="queued", output=[], usage=None, completed_at=None)
         response["_pending"] = {"output": output, "usage": response["usage"]}
     public = _finish(ctx, {k: v for k, v in response.items() if not k.startswith("_")})
