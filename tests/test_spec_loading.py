@@ -60,6 +60,10 @@ def test_default_spec_normalised(openai_spec):
     assert fixes["nullable"] > 100
     assert fixes["boolean-exclusive-bounds"] == 7
     assert fixes["duplicate-required"] == 1
+    # CreateVideoCharacterBody requires `video` and `name`, yet the spec leaves the body optional
+    assert fixes["optional-body-with-required-fields"] >= 1
+    assert openai_spec.operation("CreateVideoCharacter").body_required
+    assert not openai_spec.operation("createThread").body_required  # nothing required: stays optional
     required = openai_spec.document["components"]["schemas"]["ContainerResource"]["required"]
     assert len(required) == len(set(required))
     for node in _walk(openai_spec.document):

@@ -6,11 +6,12 @@ spec = load("api.yaml")  # or a path, or an http(s) URL
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -145,9 +146,19 @@ def cache_dir() -> Path | None:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "openai-conformance"
 
 
+@cache
+def _loader_digest() -> str:
+    """Changes whenever the code that shapes the cached document changes, so no stale cache is read."""
+    digest = hashlib.sha256(__version__.encode())
+    for module in ("normalize.py", "overlays.py"):
+        digest.update(Path(__file__).with_name(module).read_bytes())
+    digest.update(overlays_digest().encode())
+    return digest.hexdigest()[:16]
+
+
 def _cache_file(source: SpecSource) -> Path | None:
     folder = cache_dir()
-    return None if folder is None else folder / f"{source.sha256}-{__version__}-{overlays_digest()}.json"
+    return None if folder is None else folder / f"{source.sha256}-{_loader_digest()}.json"
 
 
 def _read_cache(source: SpecSource) -> tuple[dict[str, Any], str, list[Normalisation]] | None:

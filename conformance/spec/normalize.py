@@ -46,6 +46,11 @@ class _Fixes:
             "path keys carrying a query string (`?beta=true`) moved to plain paths; a variant whose plain path"
             " already has that method is the same endpoint and is dropped",
         )
+        self.body_required = Normalisation(
+            "optional-body-with-required-fields",
+            "a request body the spec leaves optional although every media type's schema requires fields"
+            " is marked required",
+        )
         self.discriminator = Normalisation(
             "discriminator-mapping",
             "discriminators without a mapping given one (or dropped if none derivable)",
@@ -58,6 +63,7 @@ class _Fixes:
             self.exclusive,
             self.required,
             self.query_paths,
+            self.body_required,
             self.discriminator,
         ]
 
@@ -69,6 +75,7 @@ def normalize(document: dict[str, Any]) -> tuple[list[Normalisation], set[str]]:
         fixes.openapi30.hit("#/openapi")
         document["openapi"] = "3.1.0"
     _move_query_paths(document, fixes.query_paths)
+    _require_bodies(document, fixes.body_required)
     refs: set[str] = set()
     discriminators: list[tuple[dict[str, Any], str]] = []
     _walk(document, "#", fixes, refs, discriminators)
@@ -186,3 +193,23 @@ def _discriminator_values(document: dict[str, Any], schema: dict[str, Any], prop
             if isinstance(enum, list) and enum and all(isinstance(v, str) for v in enum):
                 return list(enum)
     return []
+
+
+def _require_bodies(document: dict[str, Any], fix: Normalisation) -> None:
+    for path, item in (document.get("paths") or {}).items():
+        for method in HTTP_METHODS:
+            operation = item.get(method) if isinstance(item, dict) else None
+            body = deref(document, operation.get("requestBody")) if isinstance(operation, dict) else None
+            if not isinstance(body, dict) or body.get("required") or not body.get("content"):
+                continue
+            schemas = [deref(document, (media or {}).get("schema")) for media in body["content"].values()]
+            if all(_requires_fields(document, schema) for schema in schemas):
+                body["required"] = True
+                fix.hit(f"#/paths/{path.replace('/', '~1')}/{method}/requestBody")
+
+
+def _requires_fields(document: dict[str, Any], schema: Any) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    parts = [schema, *(deref(document, part) for part in schema.get("allOf") or [])]
+    return any(isinstance(part, dict) and part.get("required") for part in parts)
