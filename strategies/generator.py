@@ -205,9 +205,13 @@ class Generator:
         content = None
         if media_type in FORM_TYPES and isinstance(body, dict):
             body, request_files = _split_files(op, body)
-            # A form cannot carry null or an empty list: the field is simply not sent, so judge the
-            # request without it.
-            body = {name: value for name, value in body.items() if value is not None and value != []}
+            # A form cannot carry null, an empty list, or a field name with line breaks, quotes or lone
+            # surrogates: such a field is simply not sent, so judge the request without it.
+            body = {
+                name: value
+                for name, value in body.items()
+                if value is not None and value != [] and _form_name(name)
+            }
         elif is_json(media_type or ""):
             body = _plain(body)
         elif body is not None and media_type is not None:
@@ -226,6 +230,17 @@ class Generator:
             content=content,
             media_type=media_type,
         )
+
+
+def _form_name(name: str) -> bool:
+    """Whether a form field name survives multipart and urlencoded encoding unchanged."""
+    if any(c in name for c in '\r\n"\x00'):
+        return False
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
 
 
 def _plain(value: Any) -> Any:
