@@ -194,7 +194,7 @@ def response_schema(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
     response = exchange.response
     if op is None or not 200 <= response.status < 300:
         return
-    spec = op.responses.get(str(response.status)) or op.responses.get("2XX") or op.responses.get("default")
+    spec = declared(op, response.status)
     if spec is None:
         yield Finding(
             f"status {response.status} is not declared for {op.method} {op.path}",
