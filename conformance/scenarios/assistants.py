@@ -156,13 +156,9 @@ def assistants_workflow(session: Any, phase: Any) -> None:
         outputs = [{"tool_call_id": call["id"], "output": TOOL_OUTPUT} for call in calls]
         flow.call("submitToolOuputsToRun", params, body={"tool_outputs": outputs})
         run = flow.poll("getRun", params)
-        if run.get("status") != "completed":
-            flow.fail(
-                flow.call("getRun", params),
-                "the run completes after its tool outputs",
-                "completed",
-                run.get("status"),
-            )
+        if not flow.expect_status(
+            run, "completed", "getRun", params, "the run completes after its tool outputs"
+        ):
             return
         # Submitting again to a finished run is refused.
         again = flow.call("submitToolOuputsToRun", params, body={"tool_outputs": outputs}, expect=None)
@@ -188,10 +184,7 @@ def assistants_cancel(session: Any, phase: Any) -> None:
         if not 200 <= answer.response.status < 300:
             return
         run = flow.poll("getRun", params)
-        if run.get("status") != "cancelled":
-            flow.fail(
-                flow.call("getRun", params), "a cancelled run ends cancelled", "cancelled", run.get("status")
-            )
+        flow.expect_status(run, "cancelled", "getRun", params, "a cancelled run ends cancelled")
         _check_steps(flow, params, tool_output=None)
         flow.cancel("cancelRun", params, RUN, run["id"])
 
@@ -294,8 +287,5 @@ def assistants_stream(session: Any, phase: Any) -> None:
                     exchange, "the message deltas add up to the completed message", text, deltas[message_id]
                 )
         run = flow.poll("getRun", params)
-        if run.get("status") != "completed":
-            flow.fail(
-                flow.call("getRun", params), "the streamed run is completed", "completed", run.get("status")
-            )
+        flow.expect_status(run, "completed", "getRun", params, "the streamed run is completed")
         _check_reply(flow, thread_id, run_id)

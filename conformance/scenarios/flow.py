@@ -282,6 +282,16 @@ class Flow:
         """Record a workflow violation without ending the flow."""
         self.add([workflow(exchange, message, expected, got)])
 
+    def expect_status(
+        self, obj: dict[str, Any], expected: str, operation_id: str, params: dict[str, str], message: str
+    ) -> bool:
+        """Whether a polled object reached `expected`; if not, a workflow violation whose evidence is a
+        fresh read of the object (`operation_id` with `params`)."""
+        if obj.get("status") == expected:
+            return True
+        self.fail(self.call(operation_id, params), message, expected, obj.get("status"))
+        return False
+
     # -- objects ---------------------------------------------------------------------------------------
 
     def adopt(

@@ -42,13 +42,9 @@ def vector_store_files(session: Any, phase: Any) -> None:
         params = {"vector_store_id": store_id, "file_id": file_id}
         flow.call("createVectorStoreFile", params, body={"file_id": file_id}, created=True)
         found = flow.poll("getVectorStoreFile", params)
-        if found.get("status") != "completed":
-            flow.fail(
-                flow.call("getVectorStoreFile", params),
-                "a small text file is indexed",
-                "completed",
-                found.get("status"),
-            )
+        if not flow.expect_status(
+            found, "completed", "getVectorStoreFile", params, "a small text file is indexed"
+        ):
             return
         exchange = flow.call("getVectorStore", {"vector_store_id": store_id})
         counts = flow.json(exchange).get("file_counts") or {}
@@ -182,13 +178,9 @@ def batch_cancel(session: Any, phase: Any) -> None:
         answer = flow.cancel("cancelBatch", params, "batch", batch["id"], retrieve="retrieveBatch")
         batch = flow.poll("retrieveBatch", params, window=BATCH_WINDOW)
         if 200 <= answer.response.status < 300:
-            if batch.get("status") != "cancelled":
-                flow.fail(
-                    flow.call("retrieveBatch", params),
-                    "a cancelled batch ends cancelled",
-                    "cancelled",
-                    batch.get("status"),
-                )
+            flow.expect_status(
+                batch, "cancelled", "retrieveBatch", params, "a cancelled batch ends cancelled"
+            )
 
 
 def _training_file(flow: Flow) -> str:
@@ -236,13 +228,9 @@ def fine_tuning_cancel(session: Any, phase: Any) -> None:
         )
         job = flow.poll("retrieveFineTuningJob", params, window=TRAINING_WINDOW)
         if 200 <= answer.response.status < 300:
-            if job.get("status") != "cancelled":
-                flow.fail(
-                    flow.call("retrieveFineTuningJob", params),
-                    "a cancelled job stays cancelled",
-                    "cancelled",
-                    job.get("status"),
-                )
+            flow.expect_status(
+                job, "cancelled", "retrieveFineTuningJob", params, "a cancelled job stays cancelled"
+            )
 
 
 def _new_upload(flow: Flow, data: bytes) -> dict[str, Any]:
