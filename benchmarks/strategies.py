@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 
     spec = load(args.spec)
     started = time.perf_counter()
-    import strategies  # noqa: PLC0415 - the import (schemathesis, hypothesis) is part of a cold start
+    from conformance import strategies  # noqa: PLC0415 - the import (schemathesis, hypothesis) is part of a cold start
 
     imported = time.perf_counter()
     generator = strategies.generator_for(spec)

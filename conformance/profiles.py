@@ -37,7 +37,6 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,7 @@ import yaml
 
 from conformance.errors import ConformanceError
 from conformance.spec import Operation
+from conformance.spec.data import data_file
 
 # The aspects a profile can relax, and how each changes the checks' configuration
 # (`conformance.checks.CheckConfig` fields, passed as a plain dict).
@@ -259,7 +259,7 @@ def _path_matches(pattern: str, op: Operation) -> bool:
 
 
 def builtin_names() -> list[str]:
-    folder = files("spec") / "profiles"
+    folder = data_file("profiles")
     return sorted(e.name.rsplit(".", 1)[0] for e in folder.iterdir() if e.name.endswith((".yaml", ".yml")))
 
 
@@ -300,7 +300,7 @@ def _relative(ref: str, source: str) -> str:
 
 def _read(ref: str) -> tuple[str, str]:
     if not _is_path(ref):
-        entry = files("spec") / "profiles" / f"{ref}.yaml"
+        entry = data_file("profiles", f"{ref}.yaml")
         if not entry.is_file():
             known = ", ".join(builtin_names())
             raise ProfileError(

@@ -1,6 +1,6 @@
 """Hypothesis strategies for OpenAI API requests.
 
-    import strategies
+    from conformance import strategies
     from conformance.spec import load
 
     spec = load()                                          # or load("path/to/openapi.yaml")
@@ -45,11 +45,11 @@ from hypothesis import strategies as st
 
 from conformance.exchange import Request
 from conformance.spec import Operation, Spec, load
-from strategies.generator import Generator
-from strategies.ids import IdKind, kind_for
-from strategies.models import DEFAULT_MODELS, Models
-from strategies.state import State
-from strategies.validation import RequestValidator, Violation, explains
+from conformance.strategies.generator import Generator
+from conformance.strategies.ids import IdKind, kind_for
+from conformance.strategies.models import DEFAULT_MODELS, Models
+from conformance.strategies.state import State
+from conformance.strategies.validation import RequestValidator, Violation, explains
 
 __all__ = [
     "DEFAULT_MODELS",

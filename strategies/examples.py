@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from conformance.exchange import JSON, Request
 from conformance.spec import Operation
-from strategies import files
+from conformance.strategies import files
 
 _API_PREFIX = "/v1"
 _PLACEHOLDER_MODEL = re.compile(r"^VAR_\w+$")

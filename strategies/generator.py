@@ -23,14 +23,14 @@ from schemathesis.transport.serialization import Binary
 from conformance.errors import SpecError
 from conformance.exchange import Request
 from conformance.spec import Operation, Spec, schema_properties
-from strategies import files, ids
-from strategies.examples import parse_examples
-from strategies.models import Models
-from strategies.negative import Mutation, mutations
-from strategies.paths import concrete_path
-from strategies.schemas import Narrowing, generation_document
-from strategies.state import Entry, State
-from strategies.validation import FORM_TYPES, RequestValidator, explains, is_json
+from conformance.strategies import files, ids
+from conformance.strategies.examples import parse_examples
+from conformance.strategies.models import Models
+from conformance.strategies.negative import Mutation, mutations
+from conformance.strategies.paths import concrete_path
+from conformance.strategies.schemas import Narrowing, generation_document
+from conformance.strategies.state import Entry, State
+from conformance.strategies.validation import FORM_TYPES, RequestValidator, explains, is_json
 
 # Never generated: the runner owns authentication and these would only make requests fail auth.
 _DROPPED_HEADERS = frozenset({"authorization", "cookie", "openai-organization", "openai-project", "api-key"})

@@ -17,9 +17,9 @@ from typing import Any
 from conformance.exchange import JSON, Request
 from conformance.spec import Operation, Parameter, schema_properties
 from conformance.spec.jsontypes import json_type
-from strategies import ids
-from strategies.paths import concrete_path
-from strategies.validation import FORM_TYPES, RequestValidator, wire_readings
+from conformance.strategies import ids
+from conformance.strategies.paths import concrete_path
+from conformance.strategies.validation import FORM_TYPES, RequestValidator, wire_readings
 
 _BAD_CHOICE = "not-a-valid-choice"
 _NOT_A_NUMBER = "not-a-number"

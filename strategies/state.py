@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from strategies.ids import IdKind, kind_named, kind_of_id
-from strategies.models import Models
+from conformance.strategies.ids import IdKind, kind_named, kind_of_id
+from conformance.strategies.models import Models
 
 
 @dataclass(frozen=True)

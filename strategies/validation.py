@@ -16,7 +16,7 @@ import jsonschema_rs
 
 from conformance.exchange import JSON, Request
 from conformance.spec import Operation, Spec, schema_properties
-from strategies.ids import kind_for
+from conformance.strategies.ids import kind_for
 
 FILE_PLACEHOLDER = "<file>"  # what a multipart file part is, to a schema (`type: string, format: binary`)
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")

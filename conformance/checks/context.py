@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 from typing import Any
 from urllib.parse import parse_qsl
-
-import yaml
 
 from conformance.checks.model import CheckConfig
 from conformance.checks.validation import Validators, validators
 from conformance.exchange import Exchange
 from conformance.spec import Operation, Spec
+from conformance.spec.data import load_table
 
 
 @cache
 def table(name: str) -> dict[str, Any]:
     """A contract table shipped in the `spec` data package, e.g. `error_types.yaml`."""
-    return yaml.safe_load((files("spec") / name).read_text(encoding="utf-8")) or {}
+    return load_table(name)
 
 
 @dataclass

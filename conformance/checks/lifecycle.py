@@ -22,13 +22,11 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.resources import files
 from typing import Any
-
-import yaml
 
 from conformance.checks.model import CHECKS, Finding, Violation, check, excerpt
 from conformance.exchange import Exchange
+from conformance.spec.data import load_table
 
 LIFECYCLE_CHECKS = {
     "lifecycle.state": "A status the object's state machine (spec/lifecycles.yaml) lists; a new object starts "
@@ -128,7 +126,7 @@ def _machine(kind: str, data: dict[str, Any]) -> Machine:
 @cache
 def machines() -> dict[str, Machine]:
     """The shipped machines by `object` kind (aliases included)."""
-    data = yaml.safe_load((files("spec") / "lifecycles.yaml").read_text(encoding="utf-8")) or {}
+    data = load_table("lifecycles.yaml")
     out: dict[str, Machine] = {}
     for kind, spec in (data.get("machines") or {}).items():
         machine = _machine(kind, spec)

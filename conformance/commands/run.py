@@ -80,7 +80,7 @@ def pytest_args(config: RunConfig, run_id: str, extra: list[str]) -> list[str]:
     args += [
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
-        "--conformance-run-id",
+        "--oc-run-id",
         run_id,
         *config.to_args(),
     ]
@@ -89,7 +89,7 @@ def pytest_args(config: RunConfig, run_id: str, extra: list[str]) -> list[str]:
     if config.workers != "1":
         args += ["-n", config.workers]
     if wanted(config.progress):
-        args += ["-p", "no:terminal", "--conformance-show-progress"]
+        args += ["-p", "no:terminal", "--oc-show-progress"]
     else:
         args += ["-q", "--tb=no", "-rN"]
     return args + extra

@@ -48,7 +48,7 @@ def run_sample(args: argparse.Namespace) -> int:
         raise ConformanceError("--count must be at least 1")
     spec = load(args.spec)
     op = find_operation(spec, args.operation)
-    import strategies  # noqa: PLC0415 - schemathesis is slow to import; only this command needs it
+    from conformance import strategies  # noqa: PLC0415 - schemathesis is slow to import; only this command needs it
 
     generator = strategies.generator_for(spec)
     if args.mode == "examples":

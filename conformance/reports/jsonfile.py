@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from conformance.errors import ConformanceError
 from conformance.results import RunResults
+from conformance.spec.data import data_file
 
 RESULTS_FILE = "results.json"
 
@@ -17,7 +17,7 @@ RESULTS_FILE = "results.json"
 @cache
 def results_schema() -> dict[str, Any]:
     """The JSON Schema of results.json, shipped as `spec/schemas/results.schema.json`."""
-    return json.loads(files("spec").joinpath("schemas", "results.schema.json").read_text("utf-8"))
+    return json.loads(data_file("schemas", "results.schema.json").read_text("utf-8"))
 
 
 @cache

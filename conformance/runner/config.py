@@ -22,6 +22,9 @@ from conformance.spec import DEFAULT_SOURCE
 PHASES = ("examples", "positive", "negative", "stateful", "scenarios")
 EMULATOR_TARGETS = ("emulator", "emulator-http")
 ENV_PREFIX = "OPENAI_CONFORMANCE_"
+# pytest options are namespaced so they never collide with another plugin's (pytest-timeout's --timeout,
+# pytest-profiling's --profile): `pytest --pyargs conformance.suite --oc-target URL`.
+PYTEST_PREFIX = "--oc-"
 PYPROJECT_TABLE = "openai-conformance"
 DEFAULT_MAX_EXAMPLES = 5
 
@@ -123,6 +126,9 @@ class Option:
     @property
     def cli(self) -> str:
         return "--" + self.name.replace("_", "-")
+
+    def flag_for(self, prefix: str) -> str:
+        return prefix + self.name.replace("_", "-")
 
     @property
     def env(self) -> str:
@@ -243,35 +249,38 @@ class RunConfig:
             data[option.name] = value
         return data
 
-    def to_args(self) -> list[str]:
-        """Command-line flags that rebuild this configuration (to hand it to pytest)."""
+    def to_args(self, prefix: str = PYTEST_PREFIX) -> list[str]:
+        """Flags that rebuild this configuration: pytest's `--oc-*` by default, or the CLI's (`prefix="--"`)."""
         args: list[str] = []
         defaults = RunConfig()
         for option in OPTIONS:
             value = getattr(self, option.name)
             if value == getattr(defaults, option.name) or value is None:
                 continue
+            flag = option.flag_for(prefix)
             if option.flag:
-                args.append(f"{option.cli}={'true' if value else 'false'}")
+                args.append(f"{flag}={'true' if value else 'false'}")
             elif isinstance(value, list):
-                args.append(f"{option.cli}={','.join(value)}")
+                args.append(f"{flag}={','.join(value)}")
             elif isinstance(value, tuple):
-                args.append(f"{option.cli}={value[0]}/{value[1]}")
+                args.append(f"{flag}={value[0]}/{value[1]}")
             else:
-                args.append(f"{option.cli}={value}")
+                args.append(f"{flag}={value}")
         return args
 
 
-def add_options(add: Callable[..., Any]) -> None:
-    """Declare every option with `add` (argparse's `add_argument` or pytest's `addoption`).
+def add_options(add: Callable[..., Any], prefix: str = "--") -> None:
+    """Declare every option with `add` (argparse's `add_argument`, or pytest's `addoption` with
+    `prefix=PYTEST_PREFIX`). The destination is always the option's name.
 
     Defaults are None so that `resolve` can tell "not given" from a value.
     """
     for option in OPTIONS:
+        flag = option.flag_for(prefix)
         if option.flag:
-            add(option.cli, nargs="?", const="true", default=None, metavar="BOOL", help=option.help)
+            add(flag, dest=option.name, nargs="?", const="true", default=None, metavar="BOOL", help=option.help)
         else:
-            add(option.cli, default=None, metavar=option.metavar, help=option.help)
+            add(flag, dest=option.name, default=None, metavar=option.metavar, help=option.help)
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:

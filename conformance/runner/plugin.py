@@ -1,6 +1,6 @@
 """The pytest plugin (entry point `pytest11`): options, one item per operation and phase, reports.
 
-    pytest --pyargs conformance.suite --target http://127.0.0.1:8080/v1 -k assistants -n 2
+    pytest --pyargs conformance.suite --oc-target http://127.0.0.1:8080/v1 -k assistants -n 2
 
 The plugin is inert in other test suites: it only loads the spec and opens a target when the items
 of `conformance.suite` are collected. Under pytest-xdist each worker runs its own `Session`; the
@@ -18,10 +18,12 @@ import pytest
 
 from conformance.errors import EXIT_BUDGET, EXIT_UNREACHABLE, BudgetSpent, ConformanceError, TargetUnreachable
 from conformance.results import RunResults
-from conformance.runner.config import RunConfig, add_options, resolve
+from conformance.runner.config import PYTEST_PREFIX, RunConfig, add_options, resolve
 from conformance.runner.verdict import conclude, run_baseline, run_profile
 
-DEST = "conformance_"
+DEST = "conformance_"  # prefix of the plugin's option destinations on pytest's namespace
+SHOW = DEST + "show_progress__"
+RUN_ID = DEST + "run_id__"
 PHASE_TESTS = {
     "test_examples": "examples",
     "test_positive": "positive",
@@ -37,20 +39,20 @@ LAST: dict[str, Any] = {}
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("openai-conformance", "OpenAI conformance suite (conformance.suite)")
 
-    def add(flag: str, **kwargs: Any) -> None:
-        group.addoption(flag, dest=DEST + flag[2:].replace("-", "_"), **kwargs)
+    def add(flag: str, *, dest: str, **kwargs: Any) -> None:
+        group.addoption(flag, dest=DEST + dest, **kwargs)
 
-    add_options(add)
+    add_options(add, prefix=PYTEST_PREFIX)
     group.addoption(
-        "--conformance-show-progress",
-        dest="conformance_show",
+        PYTEST_PREFIX + "show-progress",
+        dest=SHOW,
         action="store_true",
         default=False,
         help="a rich progress display per phase (set by `openai-conformance run` on a terminal)",
     )
     group.addoption(
-        "--conformance-run-id",
-        dest="conformance_run_id",
+        PYTEST_PREFIX + "run-id",
+        dest=RUN_ID,
         default=None,
         help="run id (set by `openai-conformance run`)",
     )
@@ -75,7 +77,7 @@ class Plugin:
             given = {
                 name[len(DEST) :]: value
                 for name, value in vars(self.pytest_config.option).items()
-                if name.startswith(DEST) and name not in ("conformance_run_id", "conformance_show")
+                if name.startswith(DEST) and name not in (RUN_ID, SHOW)
             }
             try:
                 self._config = resolve(given)
@@ -102,7 +104,7 @@ class Plugin:
             from conformance.runner.session import Session
 
             self.used = True
-            run_id = self.pytest_config.getoption("conformance_run_id")
+            run_id = self.pytest_config.getoption(RUN_ID)
             try:
                 session = Session(self.config, self.spec(), run_id=run_id)
             except ConformanceError as exc:
@@ -318,7 +320,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if (
         plugin is None
         or hasattr(session.config, "workerinput")
-        or not session.config.getoption("conformance_show")
+        or not session.config.getoption(SHOW)
     ):
         return
     nodeids = [item.nodeid for item in session.items if _is_suite(getattr(item, "function", None))]

@@ -702,7 +702,7 @@ def is_state_action(operation: Operation) -> bool:
 
 def _strategies() -> Any:
     try:
-        import strategies
+        from conformance import strategies
     except ImportError:  # pragma: no cover
         return None
     return strategies

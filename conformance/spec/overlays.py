@@ -7,11 +7,11 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 from typing import Any
 
 import yaml
 
+from conformance.spec.data import data_file
 from conformance.spec.normalize import HTTP_METHODS
 
 OVERLAY_KEY = "x-conformance-overlay"
@@ -26,7 +26,7 @@ class Overlay:
 
 @cache
 def packaged_overlays() -> tuple[Overlay, ...]:
-    folder = files("spec") / "overlays"
+    folder = data_file("overlays")
     overlays = []
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith((".yaml", ".yml")):

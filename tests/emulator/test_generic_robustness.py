@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-import strategies
+from conformance import strategies
 from conformance.emulator import create_app
 from conformance.exchange import Request
 from conformance.spec import Spec

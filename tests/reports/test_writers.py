@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import xml.etree.ElementTree as ET
-from importlib.resources import files
 from pathlib import Path
 
 import jsonschema
@@ -17,6 +16,7 @@ from conformance.errors import ConformanceError
 from conformance.reports import REPORT_FILES, read_results, schema_errors, write_reports
 from conformance.reports.baseline import Baseline, Entry, apply_baseline
 from conformance.reports.redact import REDACTED, redact, redact_text
+from conformance.spec.data import data_file
 
 
 def test_writes_every_report_and_points_latest(make_run, tmp_path):
@@ -30,7 +30,7 @@ def test_writes_every_report_and_points_latest(make_run, tmp_path):
     data = json.loads((second / "results.json").read_text())
     assert schema_errors(data) == []
     # and by the reference validator, reading the schema as the installed package ships it
-    schema = json.loads(files("spec").joinpath("schemas", "results.schema.json").read_text())
+    schema = json.loads(data_file("schemas", "results.schema.json").read_text())
     jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(data)
 
 

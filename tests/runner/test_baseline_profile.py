@@ -236,13 +236,14 @@ def test_shards_with_a_profile_merge_into_one_score(tmp_path: Path, capsys) -> N
 
 def test_the_pytest_plugin_takes_both_options(tmp_path: Path, capsys) -> None:
     base = ["--pyargs", "conformance.suite", "-p", "no:cacheprovider", "-q", "-c", os.devnull]
-    base += ["--rootdir", str(tmp_path), "--report-dir", str(tmp_path / "reports"), *FAULTY_LIST]
+    plugin_list = ("--oc-include", "listModels", "--oc-phases", "positive", "--oc-max-examples", "2")
+    base += ["--rootdir", str(tmp_path), "--oc-report-dir", str(tmp_path / "reports"), *plugin_list]
     # like any bad option under plain pytest: an error while collecting the suite, nothing sent
-    assert pytest.main([*base, "--baseline", str(tmp_path / "missing.yaml")]) != pytest.ExitCode.OK
+    assert pytest.main([*base, "--oc-baseline", str(tmp_path / "missing.yaml")]) != pytest.ExitCode.OK
     captured = capsys.readouterr()
     assert "missing.yaml: no such file" in captured.out + captured.err
     assert not (tmp_path / "reports").exists()
-    code = pytest.main([*base, "--profile", "chat", "--emulator-fault", "missing-request-id"])
+    code = pytest.main([*base, "--oc-profile", "chat", "--oc-emulator-fault", "missing-request-id"])
     capsys.readouterr()
     assert code == pytest.ExitCode.OK
     results = read_results(tmp_path / "reports")

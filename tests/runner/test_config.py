@@ -70,7 +70,8 @@ def test_to_args_round_trips() -> None:
         environ={},
         pyproject=False,
     )
-    flags = dict(arg[2:].split("=", 1) for arg in config.to_args())
+    flags = dict(arg.removeprefix("--oc-").split("=", 1) for arg in config.to_args())
+    assert all(arg.startswith("--oc-") for arg in config.to_args())
     again = resolve({k.replace("-", "_"): v for k, v in flags.items()}, environ={}, pyproject=False)
     assert again.public() == config.public()
 

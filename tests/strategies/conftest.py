@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import strategies
+from conformance import strategies
 from conformance.spec import Spec
 
 

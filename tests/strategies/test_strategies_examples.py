@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import strategies
+from conformance import strategies
 from conformance.spec import Spec
-from strategies.examples import parse_curl, raw_examples
+from conformance.strategies.examples import parse_curl, raw_examples
 
 
 def test_most_operations_have_a_valid_example(spec: Spec, generator: strategies.Generator) -> None:

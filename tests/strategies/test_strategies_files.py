@@ -10,9 +10,9 @@ import zlib
 
 from hypothesis import given, settings
 
-import strategies
+from conformance import strategies
 from conformance.spec import Spec
-from strategies import files
+from conformance.strategies import files
 
 FAST = settings(max_examples=15, derandomize=True, database=None, deadline=None)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 
-import strategies
+from conformance import strategies
 from conformance.spec import Spec
-from strategies.models import Models, category_of
-from strategies.state import State
+from conformance.strategies.models import Models, category_of
+from conformance.strategies.state import State
 
 
 def test_categories_from_names() -> None:

@@ -7,7 +7,7 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-import strategies
+from conformance import strategies
 from conformance.spec import Spec
 
 FAST = settings(

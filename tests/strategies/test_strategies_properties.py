@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
-import strategies
+from conformance import strategies
 from conformance.spec import Operation, Spec, load
 
 REFERENCE_SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs"

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import strategies
+from conformance import strategies
 from conformance.spec import Spec
-from strategies.state import State
+from conformance.strategies.state import State
 
 FAST = settings(max_examples=15, derandomize=True, database=None, deadline=None)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import strategies
+from conformance import strategies
 from conformance.exchange import Request
 from conformance.spec import Spec
 
