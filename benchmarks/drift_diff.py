@@ -11,8 +11,8 @@ import statistics
 import time
 from pathlib import Path
 
-from conformance.drift import diff_specs
 from conformance.spec import Spec, load
+from conformance.spec.drift import diff_specs
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "specs"
 PAIRS = [

@@ -13,7 +13,7 @@ without the spec or the target.
       requests_sent, exit_code      totals; exit codes are those of `conformance.errors`
       baseline                      None, or what applying a baseline changed (see reports.baseline)
       compatibility                 None, or with a profile its score per contract family
-                                    (`conformance.profiles.score_results`)
+                                    (`conformance.reports.score.score_results`)
       shards                        the run ids `report merge` joined (empty for a single run)
       operations: [OperationResult] one per operation and phase
         operation_id, method, path, tags, phase   phase: "positive", "negative", "stateful", ...

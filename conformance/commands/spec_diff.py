@@ -10,9 +10,9 @@ import argparse
 import json
 from typing import Any
 
-from conformance.drift import Change, SpecDiff, diff_specs
 from conformance.errors import EXIT_OK, EXIT_VIOLATIONS
 from conformance.spec import load
+from conformance.spec.drift import Change, SpecDiff, diff_specs
 
 _SHOWN_OPERATIONS = 6
 

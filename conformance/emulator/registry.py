@@ -14,12 +14,11 @@ when the handler runs: `ctx.query`, `ctx.body` and `ctx.files` hold valid, coerc
 only implements semantics: it raises `ctx.error(...)` / `ctx.not_found(...)` for the 4xx the spec's
 validation cannot see, and returns a starlette `Response` (usually `ctx.json(...)`).
 
-Operations with no handler go to the fallback: the handler that `conformance.emulator.generic`
+Operations with no handler go to the fallback: the handler that `conformance.emulator.endpoints.generic`
 registers with `@fallback` (spec-driven CRUD), or, while no module registered one, a 501 with the
 OpenAI error envelope.
 
-Handler modules are imported by `load_handlers()` from `HANDLER_MODULES`; a module in that list that
-does not exist yet is skipped, any other import error propagates.
+Handler modules live in `conformance.emulator.endpoints` and are imported by `load_handlers()`.
 """
 
 from __future__ import annotations
@@ -35,16 +34,14 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Context"], Awaitable[Response]]
 
-# Modules of `conformance.emulator` that register handlers, imported once by the app.
+# Modules of `conformance.emulator.endpoints` that register handlers, imported once by the app.
 HANDLER_MODULES = [
-    # emulator-core
     "assistants",
     "threads",
     "runs",
     "files",
     "uploads",
     "vector_stores",
-    # emulator-models (each optional until it exists)
     "chat",
     "completions",
     "embeddings",
@@ -94,14 +91,9 @@ def registered() -> dict[str, Handler]:
 
 
 def load_handlers() -> None:
-    """Import every handler module that exists; idempotent."""
+    """Import every handler module; idempotent."""
     for name in HANDLER_MODULES:
-        module = f"conformance.emulator.{name}"
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+        importlib.import_module(f"conformance.emulator.endpoints.{name}")
 
 
 async def _not_implemented(ctx: Context) -> Response:

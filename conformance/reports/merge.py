@@ -60,7 +60,8 @@ def _merge_compatibility(runs: list[RunResults], merged: RunResults) -> dict | N
     (the shards' operations together are the promised ones). None when the profile cannot be read."""
     if merged.profile is None or not any(r.compatibility for r in runs):
         return None
-    from conformance.profiles import load_profile, score_results
+    from conformance.profiles import load_profile
+    from conformance.reports.score import score_results
 
     try:
         profile = load_profile(str((runs[0].options or {}).get("profile") or merged.profile))

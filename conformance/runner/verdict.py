@@ -12,8 +12,9 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from conformance.profiles import Profile, load_profile, score_results
+from conformance.profiles import Profile, load_profile
 from conformance.reports.baseline import Baseline, apply_baseline, load_baseline
+from conformance.reports.score import score_results
 from conformance.results import OperationResult, RunResults
 from conformance.runner.config import RunConfig
 from conformance.spec import Operation

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from conformance.drift import KINDS, diff_specs
 from conformance.spec import Spec, load
+from conformance.spec.drift import KINDS, diff_specs
 
 SHARED_SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs"
 OLD_110 = SHARED_SPECS / "openai-openapi-a173760.yaml"

@@ -8,14 +8,8 @@ from pathlib import Path
 import pytest
 
 from conformance.checks import CHECKS, CheckConfig
-from conformance.profiles import (
-    CHECK_FAMILIES,
-    Profile,
-    ProfileError,
-    builtin_names,
-    compatibility,
-    load_profile,
-)
+from conformance.profiles import Profile, ProfileError, builtin_names, load_profile
+from conformance.reports.score import CHECK_FAMILIES, compatibility
 from conformance.spec import Spec
 
 VENDORS = ("groq", "deepseek", "together", "xai")
@@ -283,7 +277,7 @@ def test_profile_is_a_plain_value() -> None:
 def test_score_of_a_results_document(openai_spec: Spec) -> None:
     """From what the runner writes: `RunResults.to_dict()` with real `Violation`s."""
     from conformance.checks import Violation
-    from conformance.profiles import score_results
+    from conformance.reports.score import score_results
     from conformance.results import OperationResult, RunResults
 
     run = RunResults(spec=openai_spec.describe(), profile="chat")

@@ -18,7 +18,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from conformance.emulator import create_app
-from conformance.emulator.generic import shape_of
+from conformance.emulator.endpoints.generic import shape_of
 from conformance.emulator.selfcheck import check_response
 from conformance.emulator.synth import synthesizer
 from conformance.emulator.validation import Compiler

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 EXAMPLES = int(os.environ.get("EMULATOR_FUZZ_EXAMPLES", "4"))
 CORE_MODULES = {
-    f"conformance.emulator.{name}"
+    f"conformance.emulator.endpoints.{name}"
     for name in ("assistants", "threads", "runs", "files", "uploads", "vector_stores")
 }
 

@@ -11,7 +11,7 @@ import zlib
 import pytest
 
 from conformance.emulator import media
-from conformance.emulator.generic import shape_of
+from conformance.emulator.endpoints.generic import shape_of
 from conformance.emulator.synth import Synthesizer, synthesizer
 from conformance.spec import Spec
 from tests.emulator.conftest import assert_error

@@ -35,7 +35,7 @@ def test_fuzz_groups_failures_and_keeps_the_database(tmp_path: Path, capsys, ser
         "--include",
         "listModels",
         "--max-time",
-        "3s",
+        "8s",  # enough to reach the Hypothesis phases on a loaded 2-core machine
         "--report-dir",
         str(tmp_path),
     ]

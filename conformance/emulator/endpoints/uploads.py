@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from conformance.emulator.common import require
 from conformance.emulator.context import Context
-from conformance.emulator.files import create_file
+from conformance.emulator.endpoints.files import create_file
 from conformance.emulator.registry import handles
 
 KIND = "upload"

@@ -14,7 +14,7 @@ from starlette.responses import Response, StreamingResponse
 
 from conformance.emulator import media, textgen
 from conformance.emulator.context import Context
-from conformance.emulator.files import create_file
+from conformance.emulator.endpoints.files import create_file
 from conformance.emulator.registry import handles
 from conformance.emulator.synth import synthesizer
 

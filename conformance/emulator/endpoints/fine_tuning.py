@@ -11,8 +11,9 @@ from typing import Any
 
 from starlette.responses import Response
 
-from conformance.emulator import models, textgen
+from conformance.emulator import textgen
 from conformance.emulator.context import Context
+from conformance.emulator.endpoints import models
 from conformance.emulator.registry import handles
 from conformance.emulator.synth import synthesizer
 

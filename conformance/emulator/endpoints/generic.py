@@ -288,7 +288,7 @@ def _create_children(ctx: Context, shape: Shape, key: str, body: dict[str, Any])
 
 def _as_items(entries: list[Any]) -> list[Any]:
     """Conversation-style items: string message content becomes the content parts the schema wants."""
-    from conformance.emulator.responses import input_items
+    from conformance.emulator.endpoints.responses import input_items
 
     items = input_items(entries)
     for item in items:

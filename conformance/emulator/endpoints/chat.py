@@ -20,7 +20,7 @@ from starlette.responses import Response, StreamingResponse
 
 from conformance.emulator import textgen
 from conformance.emulator.context import Context
-from conformance.emulator.generic import item_schema
+from conformance.emulator.endpoints.generic import item_schema
 from conformance.emulator.registry import handles
 from conformance.emulator.synth import Synthesizer, success_schema, synthesizer
 

@@ -110,7 +110,7 @@ def tool_resources(ctx: Context, given: Any, param: str = "tool_resources") -> d
                 param=f"{param}.file_search",
             )
         if helpers:
-            from conformance.emulator.vector_stores import create_store
+            from conformance.emulator.endpoints.vector_stores import create_store
 
             store_ids = [create_store(ctx, helper)["id"] for helper in helpers]
         result["file_search"] = {"vector_store_ids": store_ids}

@@ -19,9 +19,9 @@ from typing import Any
 from starlette.responses import Response, StreamingResponse
 
 from conformance.emulator import textgen
-from conformance.emulator.chat import structured
 from conformance.emulator.context import Context
-from conformance.emulator.generic import add_object, find_object
+from conformance.emulator.endpoints.chat import structured
+from conformance.emulator.endpoints.generic import add_object, find_object
 from conformance.emulator.registry import handles
 from conformance.emulator.synth import success_schema, synthesizer
 
@@ -325,7 +325,7 @@ async def list_input_items(ctx: Context) -> Response:
     items = ctx.store.list(INPUT_ITEMS, parent=stored["id"])
     page = ctx.paginate(items)
     schema = success_schema(ctx.operation)[1]
-    from conformance.emulator.generic import item_schema
+    from conformance.emulator.endpoints.generic import item_schema
 
     each = item_schema(ctx.spec, schema)
     synth = synthesizer(ctx.spec)

@@ -10,9 +10,9 @@ from typing import Any
 
 from starlette.responses import Response
 
-from conformance.emulator.assistants import tool_resources
 from conformance.emulator.common import deleted, require
 from conformance.emulator.context import Context
+from conformance.emulator.endpoints.assistants import tool_resources
 from conformance.emulator.limits import check_metadata
 from conformance.emulator.registry import handles
 
@@ -125,7 +125,7 @@ def _thread(ctx: Context) -> dict[str, Any]:
 
 
 def _catch_up(ctx: Context, thread_id: str) -> None:
-    from conformance.emulator.runs import advance_thread
+    from conformance.emulator.endpoints.runs import advance_thread
 
     advance_thread(ctx, thread_id)
 
@@ -176,7 +176,7 @@ async def delete_thread(ctx: Context) -> Response:
 
 @handles("createMessage")
 async def create_message(ctx: Context) -> Response:
-    from conformance.emulator.runs import active_run
+    from conformance.emulator.endpoints.runs import active_run
 
     with ctx.store.lock:
         thread = _thread(ctx)

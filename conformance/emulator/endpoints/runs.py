@@ -34,9 +34,9 @@ from typing import Any
 
 from starlette.responses import Response, StreamingResponse
 
-from conformance.emulator import threads
 from conformance.emulator.common import require
 from conformance.emulator.context import Context
+from conformance.emulator.endpoints import threads
 from conformance.emulator.limits import check_metadata
 from conformance.emulator.registry import handles
 
@@ -407,7 +407,7 @@ async def create_thread_and_run(ctx: Context) -> Response:
         require(ctx, "assistant", body["assistant_id"], param="assistant_id")
         thread = threads.create_thread(ctx, body.get("thread") or {}, "thread")
         if body.get("tool_resources"):
-            from conformance.emulator.assistants import tool_resources
+            from conformance.emulator.endpoints.assistants import tool_resources
 
             thread = ctx.store.update(
                 threads.KIND, thread["id"], {"tool_resources": tool_resources(ctx, body["tool_resources"])}

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from conformance.emulator import textgen
 from conformance.emulator.context import Context
-from conformance.emulator.files import create_file
+from conformance.emulator.endpoints.files import create_file
 from conformance.emulator.registry import handles
 
 KIND = "batch"
