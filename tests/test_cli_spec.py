@@ -5,10 +5,10 @@ import subprocess
 import sys
 
 import pytest
-from spec_paths import FIXTURES
 
 from conformance import __version__
 from conformance.cli import main
+from tests.spec_paths import FIXTURES
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -7,10 +7,10 @@ from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from spec_paths import FIXTURES, SHARED_SPECS
 
 from conformance.errors import SpecError
 from conformance.spec import load
+from tests.spec_paths import FIXTURES, SHARED_SPECS
 
 
 def _walk(node):

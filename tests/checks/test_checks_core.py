@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import check_bodies as b
 import pytest
 
 from conformance import cli
@@ -21,6 +20,7 @@ from conformance.checks import (
 )
 from conformance.checks.context import match_operation
 from conformance.errors import ConformanceError
+from tests.checks import check_bodies as b
 
 ISSUE_CHECKS = {
     "response.schema",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import check_bodies as b
 import pytest
+
+from tests.checks import check_bodies as b
 
 
 def envelope(judge, status, body, **config):

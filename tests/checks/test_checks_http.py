@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import check_bodies as b
+from tests.checks import check_bodies as b
 
 
 def ids(violations):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import check_bodies as b
 import pytest
+
+from tests.checks import check_bodies as b
 
 
 def delete(judge, body, operation_id="deleteAssistant", path="/assistants/asst_abc123"):

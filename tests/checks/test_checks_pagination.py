@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import check_bodies as b
 import pytest
 
 from conformance.checks import check_traversal
+from tests.checks import check_bodies as b
 
 ITEMS = [b.assistant(id=f"asst_{i:03d}", created_at=b.NOW + i) for i in range(7)]
 

@@ -4,7 +4,7 @@ null `finish_reason` of completion chunks. Each test also shows the check still 
 
 from __future__ import annotations
 
-import check_bodies as b
+from tests.checks import check_bodies as b
 
 TRANSCRIPT = "Transcript of audio.wav (1644 bytes)."
 SPEECH = {"model": "gpt-4o-mini-tts", "input": "Hello", "voice": "alloy"}

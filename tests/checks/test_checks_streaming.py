@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-import check_bodies as b
-
 from conformance.checks.streaming import reassemble_chat
 from conformance.exchange import SSEEvent
+from tests.checks import check_bodies as b
 
 CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "stream": True}
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from spec_paths import REPO
 
 from conformance.checks import CHECKS, FAMILIES
 from conformance.emulator import create_app
 from conformance.emulator.faults import FAULTS, resolve
 from conformance.errors import EXIT_USAGE, ConformanceError
 from conformance.runner.scenarios import registered
-from tests.detection.conftest import ORDER
+from tests.detection.support import ORDER
+from tests.spec_paths import REPO
 
 # Findings the runner's stateful phase adds itself (conformance.runner.session), besides CHECKS.
 RUNNER_CHECKS = {"stateful.retrieve_after_create", "stateful.retrieve_same_id", "stateful.gone_after_delete"}

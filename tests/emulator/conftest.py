@@ -13,21 +13,7 @@ from starlette.testclient import TestClient
 
 from conformance.emulator import create_app
 from conformance.spec import Spec
-
-KEY = "sk-test-emulator"
-
-
-class Clock:
-    """A clock tests move by hand, so expiry and delays need no sleeping."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.emulator.support import KEY, sdk
 
 
 @pytest.fixture
@@ -53,13 +39,6 @@ def app(make_app: Callable[..., Starlette]) -> Starlette:
     return make_app()
 
 
-def sdk(app: Starlette, key: str = KEY) -> openai.OpenAI:
-    """The official SDK, in-process (starlette's TestClient is an httpx.Client)."""
-    return openai.OpenAI(
-        base_url="http://testserver/v1", api_key=key, http_client=TestClient(app), max_retries=0
-    )
-
-
 @pytest.fixture
 def client(app: Starlette) -> openai.OpenAI:
     return sdk(app)
@@ -69,18 +48,3 @@ def client(app: Starlette) -> openai.OpenAI:
 def http(app: Starlette) -> TestClient:
     """Raw HTTP with a valid key, for what the SDK would never send."""
     return TestClient(app, base_url="http://testserver/v1", headers={"Authorization": f"Bearer {KEY}"})
-
-
-def assert_error(response: Any, status: int, param: str | None = "any", code: str | None = "any") -> dict:
-    """The OpenAI error envelope, with the given status (and param/code when given)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    error = response.json()["error"]
-    assert set(error) == {"message", "type", "param", "code"}
-    assert isinstance(error["message"], str) and error["message"]
-    assert isinstance(error["type"], str)
-    if param != "any":
-        assert error["param"] == param, error
-    if code != "any":
-        assert error["code"] == code, error
-    return error

@@ -23,7 +23,7 @@ from conformance.emulator.selfcheck import check_response
 from conformance.emulator.synth import synthesizer
 from conformance.emulator.validation import Compiler
 from conformance.spec import Operation, Spec
-from tests.emulator.conftest import KEY, Clock
+from tests.emulator.support import KEY, Clock
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -8,7 +8,7 @@ import openai
 import pytest
 
 from conformance.emulator import textgen
-from tests.emulator.conftest import Clock, sdk
+from tests.emulator.support import Clock, sdk
 
 
 def _jsonl(lines: list[dict]) -> bytes:

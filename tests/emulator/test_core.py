@@ -16,7 +16,7 @@ from conformance.cli import main
 from conformance.emulator import registry
 from conformance.emulator.selfcheck import check_event, check_response
 from conformance.emulator.validation import Compiler
-from tests.emulator.conftest import KEY, Clock, assert_error, sdk
+from tests.emulator.support import KEY, Clock, assert_error, sdk
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 
 from conformance.emulator import create_app, registry
 from conformance.spec import Spec, load
-from tests.emulator.conftest import KEY
+from tests.emulator.support import KEY
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -7,7 +7,7 @@ import hashlib
 import openai
 import pytest
 
-from tests.emulator.conftest import Clock, assert_error, sdk
+from tests.emulator.support import Clock, assert_error, sdk
 
 
 def test_upload_download_delete(client: openai.OpenAI) -> None:

@@ -14,7 +14,7 @@ from conformance.emulator import media
 from conformance.emulator.endpoints.generic import shape_of
 from conformance.emulator.synth import Synthesizer, synthesizer
 from conformance.spec import Spec
-from tests.emulator.conftest import assert_error
+from tests.emulator.support import assert_error
 
 # -- synthesis -------------------------------------------------------------------------------------------
 
@@ -244,7 +244,7 @@ def test_conversation_items_through_the_sdk(client) -> None:
 def test_async_objects_follow_run_delay(make_app) -> None:
     from starlette.testclient import TestClient
 
-    from tests.emulator.conftest import KEY, Clock
+    from tests.emulator.support import KEY, Clock
 
     clock = Clock()
     app = make_app(run_delay=10, clock=clock)

@@ -15,7 +15,7 @@ from conformance import strategies
 from conformance.emulator import create_app
 from conformance.exchange import Request
 from conformance.spec import Spec
-from tests.emulator.conftest import KEY
+from tests.emulator.support import KEY
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from conformance.emulator import textgen
 from conformance.emulator.synth import synthesizer
-from tests.emulator.conftest import assert_error, sdk
+from tests.emulator.support import assert_error, sdk
 
 WEATHER = {
     "type": "function",
@@ -299,7 +299,7 @@ def test_response_function_call_and_structured_output(client: openai.OpenAI) -> 
 
 
 def test_background_response_completes_after_run_delay_or_cancels(make_app) -> None:
-    from tests.emulator.conftest import Clock
+    from tests.emulator.support import Clock
 
     clock = Clock()
     client = sdk(make_app(run_delay=5, clock=clock))

@@ -9,7 +9,7 @@ import openai
 import pytest
 from starlette.testclient import TestClient
 
-from tests.emulator.conftest import assert_error
+from tests.emulator.support import assert_error
 
 BETA = {"OpenAI-Beta": "assistants=v2"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import openai
 import pytest
 
-from tests.emulator.conftest import Clock, assert_error, sdk
+from tests.emulator.support import Clock, assert_error, sdk
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -6,11 +6,11 @@ import gzip
 import json
 
 import httpx
-from proxy_servers import proxied, serve
-from proxy_upstreams import GoodUpstream
 from starlette.middleware.gzip import GZipMiddleware
 
 from conformance.proxy import Capture, CassetteWriter, read_cassette, to_exchange, to_record
+from tests.proxy.proxy_servers import proxied, serve
+from tests.proxy.proxy_upstreams import GoodUpstream
 
 KEY = "sk-proj-UNITKEYabcdefghijklmnopqrstuvwxyz0123456789"
 

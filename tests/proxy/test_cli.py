@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
-from proxy_servers import proxied, serve
-from proxy_upstreams import BadUpstream, GoodUpstream
 
 from conformance.cli import main
 from conformance.proxy import CassetteWriter
+from tests.proxy.proxy_servers import proxied, serve
+from tests.proxy.proxy_upstreams import BadUpstream, GoodUpstream
 
 KEY = "sk-proj-CLIKEYabcdefghijklmnopqrstuvwxyz0123456789"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import openai
 import pytest
-from proxy_servers import proxied, serve
 
 from conformance.emulator import create_app
+from tests.proxy.proxy_servers import proxied, serve
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK's Assistants API
 

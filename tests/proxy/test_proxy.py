@@ -9,10 +9,10 @@ import time
 import httpx
 import openai
 import pytest
-from proxy_servers import proxied, serve
-from proxy_upstreams import BadUpstream, GoodUpstream
 
 from conformance.proxy import CassetteWriter, read_cassette
+from tests.proxy.proxy_servers import proxied, serve
+from tests.proxy.proxy_upstreams import BadUpstream, GoodUpstream
 
 KEY = "sk-proj-TESTKEYabcdefghijklmnopqrstuvwxyz0123456789"
 ORG = "org-ABCDEFGHIJKLMNOPQRSTuvwx"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from report_fixtures import PLANTED_KEY, build_run
 
 from conformance.results import RunResults
 from conformance.spec import Spec
+from tests.reports.report_fixtures import PLANTED_KEY, build_run
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 import yaml
-from report_fixtures import PLANTED
 
 from conformance.cli import main
 from conformance.errors import ConformanceError
@@ -20,6 +19,7 @@ from conformance.reports.baseline import (
     load_baseline,
     normalise_path,
 )
+from tests.reports.report_fixtures import PLANTED
 
 TODAY = date(2026, 11, 22)
 

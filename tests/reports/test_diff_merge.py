@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from report_fixtures import PLANTED
-
 from conformance.cli import main
 from conformance.reports import read_results, write_reports
 from conformance.reports.diff import diff_runs
 from conformance.reports.merge import merge_runs
 from conformance.results import RunResults
+from tests.reports.report_fixtures import PLANTED
 
 
 def test_diff_finds_new_and_fixed(make_run):

@@ -8,9 +8,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from report_fixtures import NOT_IMPLEMENTED, OPERATIONS, PLANTED
 
 from conformance.reports import write_reports
+from tests.reports.report_fixtures import NOT_IMPLEMENTED, OPERATIONS, PLANTED
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [

@@ -13,10 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from report_fixtures import PLANTED, PLANTED_KEY, Violation, request_for
 
 from conformance.reports import schema_errors
 from conformance.results import OperationResult, RunResults, clean_target, reproduction
+from tests.reports.report_fixtures import PLANTED, PLANTED_KEY, Violation, request_for
 
 
 def test_round_trip_keeps_everything(make_run):

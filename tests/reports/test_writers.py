@@ -9,7 +9,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from report_fixtures import PLANTED, PLANTED_KEY, PLANTED_ORG, PLANTED_PROJECT, all_text
 
 from conformance.cli import main
 from conformance.errors import ConformanceError
@@ -17,6 +16,7 @@ from conformance.reports import REPORT_FILES, read_results, schema_errors, write
 from conformance.reports.baseline import Baseline, Entry, apply_baseline
 from conformance.reports.redact import REDACTED, redact, redact_text
 from conformance.spec.data import data_file
+from tests.reports.report_fixtures import PLANTED, PLANTED_KEY, PLANTED_ORG, PLANTED_PROJECT, all_text
 
 
 def test_writes_every_report_and_points_latest(make_run, tmp_path):

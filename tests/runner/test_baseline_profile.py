@@ -13,7 +13,7 @@ from conformance.exchange import Exchange, Request, Response, SSEEvent
 from conformance.profiles import load_profile
 from conformance.reports.jsonfile import schema_errors
 from conformance.runner.session import judged_families, without_fields
-from tests.runner.conftest import read_results
+from tests.runner.support import read_results
 
 FAULTY_LIST = ("--include", "listModels", "--phases", "positive", "--max-examples", "2")
 

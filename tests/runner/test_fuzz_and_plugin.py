@@ -13,7 +13,7 @@ import pytest
 from conformance.cli import main
 from conformance.commands.fuzz import parse_time
 from conformance.errors import ConformanceError
-from tests.runner.conftest import json_response, read_results
+from tests.runner.support import json_response, read_results
 
 BROKEN_MODELS = {"object": "list", "data": [{"id": 7, "object": "model"}]}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conformance.cli import main
-from tests.runner.conftest import json_response, read_results
+from tests.runner.support import json_response, read_results
 
 MODELS_LIST = {
     "object": "list",

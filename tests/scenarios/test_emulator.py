@@ -13,7 +13,7 @@ from conformance.runner.config import RunConfig
 from conformance.runner.session import Session
 from conformance.scenarios import PROVIDED
 from conformance.spec import Spec
-from tests.scenarios.conftest import FAST
+from tests.scenarios.support import FAST
 
 # scenario -> the operation it polls
 POLLED = {

@@ -11,7 +11,7 @@ import pytest
 from conformance.emulator import create_app
 from conformance.scenarios.flow import Polling
 from conformance.spec import Spec
-from tests.scenarios.conftest import checks_of
+from tests.scenarios.support import checks_of
 
 SHORT = Polling(interval=0.0, timeout=5.0, max_polls=6, backoff=1.0, max_interval=0.0)
 RUN = re.compile(r"^/v1/threads/[^/]+/runs/[^/]+$")

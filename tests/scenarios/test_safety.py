@@ -11,7 +11,7 @@ from conformance.emulator import create_app
 from conformance.exchange import Request
 from conformance.scenarios import PROVIDED
 from conformance.spec import Spec
-from tests.scenarios.conftest import store_counts
+from tests.scenarios.support import store_counts
 
 KINDS = ("assistant", "thread", "thread.message", "vector_store", "file", "chat.completion")
 
