@@ -25,10 +25,10 @@ import referencing.jsonschema
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from conformance.checks import run_checks, validators  # noqa: E402
-from conformance.checks.validation import BASE_URI, Validators, _rewrite_refs  # noqa: E402
+from conformance.checks import run_checks  # noqa: E402
 from conformance.exchange import Exchange, Request, Response  # noqa: E402
 from conformance.spec import Spec, load  # noqa: E402
+from conformance.spec.validators import BASE_URI, Validators, absolute_refs  # noqa: E402
 
 Recorded = tuple[str, str, str, dict[str, Any], Exchange]  # operation id, status, media type, body, exchange
 
@@ -191,9 +191,9 @@ def main() -> int:
     sizes, rs_rates, py_rates = [], [], []
     for op_id, status, media, body, _ex in bodies:
         op = spec.operation(op_id)
-        fast = validators(spec).for_response(op, status, media)
+        fast = spec.validators.for_response(op, status, media)
         node = op.responses[status].content[media]
-        slow = jsonschema.Draft202012Validator(_rewrite_refs(node), registry=registry_py)
+        slow = jsonschema.Draft202012Validator(absolute_refs(node), registry=registry_py)
         ok_rs, ok_py = fast.is_valid(body), slow.is_valid(body)
         rs = rate(lambda fast=fast, body=body: fast.is_valid(body), args.seconds)
         py = rate(lambda slow=slow, body=body: slow.is_valid(body), args.seconds)

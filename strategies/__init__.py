@@ -38,7 +38,6 @@ object only so that each is built once.
 
 from __future__ import annotations
 
-import weakref
 from typing import Literal
 
 from hypothesis import strategies as st
@@ -69,21 +68,10 @@ __all__ = [
 ]
 
 Mode = Literal["positive", "negative"]
-# A memo of built generators, one per live Spec object (dropped with it); not state: same input,
-# same output.
-_generators: dict[int, tuple[weakref.ref[Spec], Generator]] = {}
-
-
 def generator_for(spec: Spec | None = None) -> Generator:
     """The `Generator` for a spec (the default spec when None), built once per spec object."""
     spec = spec if spec is not None else load()
-    key = id(spec)
-    cached = _generators.get(key)
-    if cached is not None and cached[0]() is spec:
-        return cached[1]
-    generator = Generator(spec)
-    _generators[key] = (weakref.ref(spec, lambda _ref, key=key: _generators.pop(key, None)), generator)
-    return generator
+    return spec.derived(Generator, lambda: Generator(spec))
 
 
 def _resolve(operation: Operation | str, spec: Spec | None) -> tuple[Generator, Operation]:

@@ -2,7 +2,7 @@
 
 Strategies use it to prove their own output (a positive request validates; a negative one fails for
 the reason its `breaks` label states) and the runner can use it to say why a target should have
-answered 400. All schemas of a spec compile once, into one `jsonschema_rs` validator map.
+answered 400. Schemas compile once, in the spec's one validator registry (`spec.validators`).
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ from typing import Any
 import jsonschema_rs
 
 from conformance.exchange import JSON, Request
-from conformance.spec import Operation, Spec, schema_properties
+from conformance.spec import Operation, Spec
 from conformance.strategies.ids import kind_for
 
 FILE_PLACEHOLDER = "<file>"  # what a multipart file part is, to a schema (`type: string, format: binary`)
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 _COMBINATORS = ("anyOf", "oneOf")
-_BASE = "urn:openai-conformance:spec"
 _DEEP_KEY = re.compile(r"^([^\[\]]+)\[([^\[\]]+)\]$")
 
 
@@ -44,47 +43,14 @@ class RequestValidator:
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
-        self._keys: dict[int, str] = {}
-        self._compiled: dict[str, Any] = {}
-        defs: dict[str, Any] = {}
-        for op_index, op in enumerate(spec.operations):
-            for body_index, schema in enumerate(op.request_bodies.values()):
-                defs[self._key(schema, f"o{op_index}b{body_index}")] = schema
-                # Top-level fields too: negative strategies ask whether a value breaks one field.
-                props = schema_properties(spec.document, schema)
-                for prop_index, prop in enumerate(props.values()):
-                    if isinstance(prop, dict) and id(prop) not in self._keys:
-                        defs[self._key(prop, f"o{op_index}b{body_index}f{prop_index}")] = prop
-            for param_index, param in enumerate(op.parameters):
-                defs[self._key(param.schema, f"o{op_index}p{param_index}")] = param.schema
-        resource = {"$defs": defs, "components": spec.document.get("components") or {}}
-        self._registry = jsonschema_rs.Registry([(_BASE, resource)])
-
-    def _key(self, schema: Any, name: str) -> str:
-        self._keys[id(schema)] = name
-        return name
+        self._validators = spec.validators
 
     def schema_errors(self, schema: Any, instance: Any) -> list[jsonschema_rs.ValidationError]:
         """Errors of `instance` against a schema node of this spec (a body or parameter schema)."""
-        return list(self._validator(schema).iter_errors(instance))
+        return list(self._validators.iter_errors(schema, instance))
 
     def is_valid(self, schema: Any, instance: Any) -> bool:
-        return self._validator(schema).is_valid(instance)
-
-    def _validator(self, schema: Any) -> Any:
-        key = self._keys.get(id(schema))
-        if key is None:  # a node the index does not know: point its local refs at the spec
-            text = json.dumps(schema).replace('"#/components/', f'"{_BASE}#/components/')
-            return jsonschema_rs.validator_for(
-                json.loads(text), registry=self._registry, validate_formats=False
-            )
-        validator = self._compiled.get(key)
-        if validator is None:
-            validator = jsonschema_rs.validator_for(
-                {"$ref": f"{_BASE}#/$defs/{key}"}, registry=self._registry, validate_formats=False
-            )
-            self._compiled[key] = validator
-        return validator
+        return self._validators.is_valid(schema, instance)
 
     def validate(self, operation: Operation, request: Request, *, id_shapes: bool = True) -> list[Violation]:
         """Every constraint `request` breaks. `id_shapes` also checks path ids against their prefix."""

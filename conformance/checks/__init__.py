@@ -20,9 +20,8 @@ Public API
                 check yields (message, expected, got, path, optional severity override).
 `run_checks`    run all (or the named: ids or families) checks on one exchange; `select(names)`.
 `CheckConfig`   error-table strictness, required headers, id prefixes, relaxations.
-`Validators`    jsonschema-rs validators compiled lazily once per (operation, status, media type)
-                or per schema node; `validators(spec)` is the shared cache, `validate(spec, node,
-                instance)` validates anything against any schema node of the spec.
+`validate(spec, node, instance)`  the `SchemaError`s of anything against any schema node of
+                the spec, through the spec's one validator registry (`spec.validators`).
 `check_traversal(pages, ...)`  a whole cursor walk (`pagination.traversal`), for scenarios.
 `match_operation(spec, method, path)`  the operation of a recorded request without an operation id.
 
@@ -65,7 +64,7 @@ from conformance.checks.model import (
     check,
 )
 from conformance.checks.pagination import check_traversal
-from conformance.checks.validation import SchemaError, Validators, validate, validators
+from conformance.checks.validation import SchemaError, validate
 from conformance.errors import ConformanceError
 from conformance.exchange import Exchange
 from conformance.spec import Spec
@@ -79,7 +78,6 @@ __all__ = [
     "Context",
     "Finding",
     "SchemaError",
-    "Validators",
     "Violation",
     "check",
     "check_traversal",
@@ -87,7 +85,6 @@ __all__ = [
     "run_checks",
     "select",
     "validate",
-    "validators",
 ]
 
 

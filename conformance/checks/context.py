@@ -8,9 +8,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from conformance.checks.model import CheckConfig
-from conformance.checks.validation import Validators, validators
 from conformance.exchange import Exchange
-from conformance.spec import Operation, Spec
+from conformance.spec import Operation, Spec, Validators
 from conformance.spec.data import load_table
 
 
@@ -37,7 +36,7 @@ class Context:
 
     @classmethod
     def of(cls, spec: Spec, config: CheckConfig | None = None) -> Context:
-        return cls(spec, config or CheckConfig(), validators(spec))
+        return cls(spec, config or CheckConfig(), spec.validators)
 
 
 def match_operation(spec: Spec, method: str, path: str) -> Operation | None:

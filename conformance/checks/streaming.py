@@ -16,6 +16,7 @@ from typing import Any
 from conformance.checks.context import Context, table
 from conformance.checks.http import is_stream
 from conformance.checks.model import Finding, check, excerpt
+from conformance.checks.validation import errors_of
 from conformance.exchange import Exchange, SSEEvent
 from conformance.sse import is_terminator, parse_events
 
@@ -150,7 +151,7 @@ def _schema_findings(
 ) -> Iterator[Finding]:
     if not ctx.config.stream_schema:
         return
-    for error in ctx.validators.errors(node, payload, limit=5):
+    for error in errors_of(ctx.validators.compile(node), payload, limit=5):
         if (
             kind is not None
             and kind.name == "completions"
@@ -234,7 +235,7 @@ def _data_stream(
                 f"choice {choice['index']} never got a finish_reason", expected="a finish_reason", got=None
             )
     if kind.final:
-        for error in ctx.validators.errors({"$ref": kind.final}, final, limit=5):
+        for error in errors_of(ctx.validators.compile({"$ref": kind.final}), final, limit=5):
             if error.path in reported:
                 continue
             message = f"the object reassembled from the chunks does not validate: {error.message}"

@@ -28,7 +28,7 @@ from conformance.emulator.ratelimit import RateLimiter
 from conformance.emulator.selfcheck import ASSISTANT_STREAMS, check_response, checked_stream
 from conformance.emulator.settings import Settings
 from conformance.emulator.store import Store
-from conformance.emulator.validation import Compiler, validate_request
+from conformance.emulator.validation import validate_request
 from conformance.spec import Router, Spec, load
 
 log = logging.getLogger("conformance.emulator")
@@ -66,7 +66,7 @@ class Emulator:
         self.settings = settings
         self.store = store
         self.router = router
-        self.compiler = Compiler(spec)
+        self.validators = spec.validators
         self.limiter = RateLimiter(settings.rate_limit, time.monotonic)
         self.problems: list[str] = []  # self-check findings, when `settings.self_check`
 
@@ -127,7 +127,7 @@ class Emulator:
                 headers={"retry-after": limit_headers["retry-after"]},
             )
         parsed = await validate_request(
-            self.compiler, operation, request, path_params, self.settings.max_file_bytes
+            self.validators, operation, request, path_params, self.settings.max_file_bytes
         )
         ctx = Context(
             request,
@@ -163,9 +163,9 @@ class Emulator:
         body = getattr(response, "body", None)
         if body is None:
             if isinstance(response, StreamingResponse) and operation.id in ASSISTANT_STREAMS:
-                response.body_iterator = checked_stream(self.compiler, response.body_iterator, self.problems)
+                response.body_iterator = checked_stream(self.validators, response.body_iterator, self.problems)
             return
-        self.problems.extend(check_response(self.compiler, operation, response.status_code, media_type, body))
+        self.problems.extend(check_response(self.validators, operation, response.status_code, media_type, body))
 
 
 def _closing(store: Store) -> Any:

@@ -21,17 +21,9 @@ class LimitRange:
     maximum: int | None
 
 
-# Per (spec, operation) answers; the spec object is kept in the key's tuple so its id stays unique.
-_limits: dict[tuple[int, str], tuple[Spec, LimitRange | None]] = {}
-_fields: dict[tuple[int, str], tuple[Spec, frozenset[str]]] = {}
-
-
 def limit_range(spec: Spec, operation: Operation) -> LimitRange | None:
     """The `limit` query parameter's default and range, or None when the operation has none."""
-    key = (id(spec), operation.id)
-    if key not in _limits:
-        _limits[key] = (spec, _limit_range(spec, operation))
-    return _limits[key][1]
+    return spec.derived((limit_range, operation.id), lambda: _limit_range(spec, operation))
 
 
 def _limit_range(spec: Spec, operation: Operation) -> LimitRange | None:
@@ -50,10 +42,7 @@ def _limit_range(spec: Spec, operation: Operation) -> LimitRange | None:
 
 def envelope_fields(spec: Spec, operation: Operation) -> frozenset[str]:
     """The properties the operation's 200 list envelope declares (not every list has cursors)."""
-    key = (id(spec), operation.id)
-    if key not in _fields:
-        _fields[key] = (spec, _envelope_fields(spec, operation))
-    return _fields[key][1]
+    return spec.derived((envelope_fields, operation.id), lambda: _envelope_fields(spec, operation))
 
 
 def _envelope_fields(spec: Spec, operation: Operation) -> frozenset[str]:

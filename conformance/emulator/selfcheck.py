@@ -17,12 +17,11 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from conformance.emulator.validation import Compiler
-from conformance.spec import Operation, schema_properties
+from conformance.spec import Operation, Validators, schema_properties
 
 
 def check_response(
-    compiler: Compiler, operation: Operation, status: int, media_type: str | None, content: bytes
+    validators: Validators, operation: Operation, status: int, media_type: str | None, content: bytes
 ) -> list[str]:
     """Problems with one response; empty when it conforms."""
     declared = operation.response_for(status)
@@ -43,26 +42,26 @@ def check_response(
     except ValueError:
         return [f"{where}: body is not JSON"]
     body = _tolerate_empty_list(body)
-    if _overlapping_branches(compiler, schema, body):
+    if _overlapping_branches(validators, schema, body):
         return []
-    accepted = _accepted_purposes(compiler)
+    accepted = _accepted_purposes(validators)
     return [
         f"{where}: {'/'.join(map(str, e.instance_path)) or '<root>'}: {e.message[:300]}"
-        for e in compiler.validator(schema).iter_errors(body)
+        for e in validators.compile(schema).iter_errors(body)
         if not _echoed_purpose(e, accepted)
     ]
 
 
-def _overlapping_branches(compiler: Compiler, schema: Any, body: Any) -> bool:
-    node = compiler.spec.resolve(schema)
+def _overlapping_branches(validators: Validators, schema: Any, body: Any) -> bool:
+    node = validators.spec.resolve(schema)
     branches = node.get("oneOf") if isinstance(node, dict) else None
     if not branches or not isinstance(body, dict):
         return False
-    return sum(compiler.validator(branch).is_valid(body) for branch in branches) > 1
+    return sum(validators.compile(branch).is_valid(body) for branch in branches) > 1
 
 
-def _accepted_purposes(compiler: Compiler) -> frozenset[str]:
-    spec = compiler.spec
+def _accepted_purposes(validators: Validators) -> frozenset[str]:
+    spec = validators.spec
     try:
         request = spec.pointer("#/components/schemas/CreateFileRequest")
     except KeyError:
@@ -97,7 +96,7 @@ ASSISTANT_STREAMS = frozenset({"createRun", "createThreadAndRun", "submitToolOup
 
 
 async def checked_stream(
-    compiler: Compiler, chunks: AsyncIterator[Any], problems: list[str]
+    validators: Validators, chunks: AsyncIterator[Any], problems: list[str]
 ) -> AsyncIterator[Any]:
     """Pass an Assistants SSE body through unchanged, judging each event on the way."""
     buffer = b""
@@ -115,13 +114,13 @@ async def checked_stream(
                 elif name == "data":
                     data.append(value)
             if data:
-                problems.extend(check_event(compiler, event, "\n".join(data)))
+                problems.extend(check_event(validators, event, "\n".join(data)))
 
 
-def check_event(compiler: Compiler, event: str | None, data: str) -> list[str]:
+def check_event(validators: Validators, event: str | None, data: str) -> list[str]:
     """Problems with one Assistants stream event, judged against the spec's `AssistantStreamEvent`."""
     try:
-        schema = compiler.spec.pointer("#/components/schemas/AssistantStreamEvent")
+        schema = validators.spec.pointer("#/components/schemas/AssistantStreamEvent")
     except KeyError:
         return []
     try:
@@ -130,5 +129,5 @@ def check_event(compiler: Compiler, event: str | None, data: str) -> list[str]:
         return [f"event {event}: data is not JSON"]
     return [
         f"event {event}: {'/'.join(map(str, e.instance_path)) or '<root>'}: {e.message[:300]}"
-        for e in compiler.validator(schema).iter_errors({"event": event, "data": value})
+        for e in validators.compile(schema).iter_errors({"event": event, "data": value})
     ][:1]

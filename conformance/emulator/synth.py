@@ -20,8 +20,7 @@ import re
 from types import SimpleNamespace
 from typing import Any
 
-from conformance.emulator.validation import Compiler
-from conformance.spec import Operation, Spec
+from conformance.spec import Operation, Spec, Validators
 from conformance.spec.jsontypes import json_type
 from conformance.spec.refs import pointer_get
 
@@ -79,7 +78,7 @@ class Synthesizer:
         # Anything with a `document` works: a Spec, or a user's JSON Schema (see `for_schema`).
         self.spec = spec
         self.document = spec.document
-        self.compiler = Compiler(spec)
+        self.validators = spec.validators
         self._merged: dict[int, tuple[Any, Any]] = {}
         self._combined: dict[tuple[int, int], tuple[Any, Any, Any]] = {}
         self._bases: dict[tuple[int, str], tuple[Any, Any]] = {}
@@ -87,7 +86,9 @@ class Synthesizer:
     @classmethod
     def for_schema(cls, root: dict[str, Any]) -> Synthesizer:
         """A synthesizer for a standalone JSON Schema (a structured-output schema a request sent)."""
-        return cls(SimpleNamespace(document=root))
+        standalone = SimpleNamespace(document=root)
+        standalone.validators = Validators(standalone)
+        return cls(standalone)
 
     # -- public ------------------------------------------------------------------------------------------
 
@@ -109,7 +110,7 @@ class Synthesizer:
 
     def validator(self, schema: Any) -> Any:
         """A compiled validator; pass nodes of the document (or memoised ones): the cache keys on identity."""
-        return self.compiler.validator(schema)
+        return self.validators.compile(schema)
 
     # -- schema helpers ----------------------------------------------------------------------------------
 
@@ -544,15 +545,9 @@ def success_schema(operation: Operation, media_type: str = "application/json") -
     return 200, None
 
 
-_cache: dict[int, Synthesizer] = {}
-
-
 def synthesizer(spec: Spec) -> Synthesizer:
-    """The shared synthesizer of a spec (validators compile once per process)."""
-    found = _cache.get(id(spec))
-    if found is None or found.spec is not spec:
-        found = _cache[id(spec)] = Synthesizer(spec)
-    return found
+    """The shared synthesizer of a spec."""
+    return spec.derived(Synthesizer, lambda: Synthesizer(spec))
 
 
 def synthesize(spec: Spec, schema: Any, hints: Any = None, *, seed: str = "", now: int | None = None) -> Any:

@@ -1,8 +1,7 @@
 """Request validation derived from the spec, never written per endpoint.
 
 Path, query and header parameters and JSON, form or multipart bodies are checked against the
-operation's schemas. Validators are jsonschema-rs, compiled lazily on first use (the spec is big)
-and cached per schema node; all `$ref`s resolve through one registry holding the whole document.
+operation's schemas, through the spec's one validator registry (`spec.validators`).
 A violation raises `ApiError(400)` with `param` naming the offending field the way the real API
 does (`tools[0].type`).
 """
@@ -11,20 +10,17 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass
 from typing import Any
 
-import jsonschema_rs
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from conformance.emulator.errors import ApiError
 from conformance.emulator.pagination import limit_range
-from conformance.spec import Operation, Spec, schema_properties
+from conformance.spec import Operation, Spec, Validators, schema_properties
 from conformance.spec.jsontypes import json_type
 
-_BASE = "urn:openai-conformance:spec"
 JSON_TYPES = ("application/json",)
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
@@ -32,49 +28,6 @@ _BAD_JSON = (
     "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
     "HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)"
 )
-
-
-class Compiler:
-    """Compiles (and caches) a jsonschema-rs validator for any schema node of one spec document."""
-
-    def __init__(self, spec: Spec) -> None:
-        self.spec = spec
-        self._registry: Any = None
-        self._cache: dict[int, Any] = {}
-        self._lock = threading.Lock()
-
-    def validator(self, node: Any) -> Any:
-        key = id(node)
-        found = self._cache.get(key)
-        if found is not None:
-            return found
-        with self._lock:
-            if self._registry is None:
-                self._registry = jsonschema_rs.Registry([(_BASE, self.spec.document)])
-            compiled = jsonschema_rs.validator_for(
-                _absolute_refs(node), registry=self._registry, validate_formats=False
-            )
-            self._cache[key] = compiled
-            # keep the node alive so its id() is never reused for another schema
-            self._cache.setdefault(-key, node)
-            return compiled
-
-    def first_error(self, node: Any, instance: Any) -> Any | None:
-        for error in self.validator(node).iter_errors(instance):
-            return error
-        return None
-
-
-def _absolute_refs(node: Any) -> Any:
-    """A copy of an inline schema whose local `#/...` refs point into the registered document."""
-    if isinstance(node, dict):
-        return {
-            k: (_BASE + v if k == "$ref" and isinstance(v, str) and v.startswith("#") else _absolute_refs(v))
-            for k, v in node.items()
-        }
-    if isinstance(node, list):
-        return [_absolute_refs(v) for v in node]
-    return node
 
 
 @dataclass
@@ -85,30 +38,30 @@ class Parsed:
 
 
 async def validate_request(
-    compiler: Compiler, operation: Operation, request: Request, path_params: dict[str, str], max_bytes: int
+    validators: Validators, operation: Operation, request: Request, path_params: dict[str, str], max_bytes: int
 ) -> Parsed:
     """Validate everything the operation declares; returns the coerced query, body and files."""
-    spec = compiler.spec
+    spec = validators.spec
     for param in operation.parameters:
         if param.location == "path" and param.name in path_params:
-            _check_value(compiler, param.schema, path_params[param.name], param.name)
+            _check_value(validators, param.schema, path_params[param.name], param.name)
         elif param.location == "header":
             value = request.headers.get(param.name)
             if value is None:
                 if param.required:
                     raise ApiError(400, f"Missing required header: '{param.name}'.", param=param.name)
                 continue
-            _check_value(compiler, param.schema, _coerce(spec, param.schema, [value], param.name), param.name)
-    query = _query(compiler, operation, request)
-    body, files = await _body(compiler, operation, request, max_bytes)
+            _check_value(validators, param.schema, _coerce(spec, param.schema, [value], param.name), param.name)
+    query = _query(validators, operation, request)
+    body, files = await _body(validators, operation, request, max_bytes)
     return Parsed(query, body, files)
 
 
 # -- query ---------------------------------------------------------------------------------------
 
 
-def _query(compiler: Compiler, operation: Operation, request: Request) -> dict[str, Any]:
-    spec = compiler.spec
+def _query(validators: Validators, operation: Operation, request: Request) -> dict[str, Any]:
+    spec = validators.spec
     raw = request.query_params
     query: dict[str, Any] = {}
     for param in operation.parameters:
@@ -123,7 +76,7 @@ def _query(compiler: Compiler, operation: Operation, request: Request) -> dict[s
                 k[len(param.name) + 1 : -1]: v for k, v in raw.items() if k.startswith(param.name + "[")
             }
             if nested:
-                _check_value(compiler, param.schema, nested, param.name)
+                _check_value(validators, param.schema, nested, param.name)
                 query[param.name] = nested
                 continue
         if not values:
@@ -133,7 +86,7 @@ def _query(compiler: Compiler, operation: Operation, request: Request) -> dict[s
                 query[param.name] = schema["default"]
             continue
         value = _coerce(spec, param.schema, values, param.name)
-        _check_value(compiler, param.schema, value, param.name)
+        _check_value(validators, param.schema, value, param.name)
         query[param.name] = value
     limits = limit_range(spec, operation)
     if limits is not None and isinstance(query.get("limit"), int):
@@ -208,10 +161,10 @@ def _scalar(kind: str | None, value: Any, name: str) -> Any:
     return value
 
 
-def _check_value(compiler: Compiler, schema: Any, value: Any, name: str) -> None:
+def _check_value(validators: Validators, schema: Any, value: Any, name: str) -> None:
     if not schema:
         return
-    error = compiler.first_error(schema, value)
+    error = validators.first_error(schema, value)
     if error is not None:
         raise _to_api_error(error, prefix=name)
 
@@ -220,7 +173,7 @@ def _check_value(compiler: Compiler, schema: Any, value: Any, name: str) -> None
 
 
 async def _body(
-    compiler: Compiler, operation: Operation, request: Request, max_bytes: int
+    validators: Validators, operation: Operation, request: Request, max_bytes: int
 ) -> tuple[Any, dict[str, tuple[str, bytes, str]]]:
     if not operation.request_bodies:
         return None, {}
@@ -228,13 +181,13 @@ async def _body(
     media_type = content_type.split(";")[0].strip().lower()
     declared = operation.request_bodies
     if media_type == MULTIPART and MULTIPART in declared:
-        body, files = await _multipart(compiler, operation, request, max_bytes)
-        _check_body(compiler, declared[MULTIPART], body, with_files=files)
+        body, files = await _multipart(validators, operation, request, max_bytes)
+        _check_body(validators, declared[MULTIPART], body, with_files=files)
         return body, files
     if media_type == FORM and FORM in declared:
         form = await request.form()
-        body = _form_fields(compiler.spec, declared[FORM], form.multi_items())
-        _check_body(compiler, declared[FORM], body)
+        body = _form_fields(validators.spec, declared[FORM], form.multi_items())
+        _check_body(validators, declared[FORM], body)
         return body, {}
     json_type = next((mt for mt in declared if mt in JSON_TYPES or mt.endswith("+json")), None)
     raw = await request.body()
@@ -258,7 +211,7 @@ async def _body(
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, _BAD_JSON, code="invalid_json") from None
-    _check_body(compiler, declared[json_type], body)
+    _check_body(validators, declared[json_type], body)
     return body, {}
 
 
@@ -267,20 +220,20 @@ def _is_json(media_type: str) -> bool:
 
 
 def _check_body(
-    compiler: Compiler, schema: Any, body: Any, with_files: dict[str, tuple[str, bytes, str]] | None = None
+    validators: Validators, schema: Any, body: Any, with_files: dict[str, tuple[str, bytes, str]] | None = None
 ) -> None:
     if not schema:
         return
     instance = body
     if with_files:
         instance = dict(body, **{name: filename for name, (filename, _, _) in with_files.items()})
-    error = compiler.first_error(schema, instance)
+    error = validators.first_error(schema, instance)
     if error is not None:
         raise _to_api_error(error)
 
 
 async def _multipart(
-    compiler: Compiler, operation: Operation, request: Request, max_bytes: int
+    validators: Validators, operation: Operation, request: Request, max_bytes: int
 ) -> tuple[dict[str, Any], dict[str, tuple[str, bytes, str]]]:
     try:
         form = await request.form(max_part_size=max(1024 * 1024, min(max_bytes, 64 * 1024 * 1024)))
@@ -311,7 +264,7 @@ async def _multipart(
                 fields.append((key, value))
     finally:
         await form.close()
-    return _form_fields(compiler.spec, operation.request_bodies[MULTIPART], fields), files
+    return _form_fields(validators.spec, operation.request_bodies[MULTIPART], fields), files
 
 
 def _form_fields(spec: Spec, schema: Any, items: Any) -> dict[str, Any]:

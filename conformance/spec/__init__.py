@@ -9,11 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from conformance import __version__
 from conformance.errors import SpecError
@@ -23,6 +25,9 @@ from conformance.spec.overlays import Overlay, apply_overlays, overlays_digest, 
 from conformance.spec.refs import check_refs, deref, pointer_get
 from conformance.spec.routing import Router
 from conformance.spec.source import DEFAULT_SOURCE, SpecSource, parse, read_source
+from conformance.spec.validators import Validators
+
+T = TypeVar("T")
 
 __all__ = [
     "DEFAULT_SOURCE",
@@ -32,6 +37,7 @@ __all__ = [
     "Router",
     "Spec",
     "SpecSource",
+    "Validators",
     "load",
     "schema_properties",
 ]
@@ -49,9 +55,30 @@ class Spec:
     operations: list[Operation]
     load_seconds: float
     by_id: dict[str, Operation] = field(init=False, repr=False)
+    _derived: dict[Hashable, Any] = field(init=False, repr=False, default_factory=dict)
+    _derived_lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.by_id = {op.id: op for op in self.operations}
+
+    @cached_property
+    def validators(self) -> Validators:
+        """The spec's compiled validators, shared by the checks, the strategies and the emulator."""
+        return Validators(self)
+
+    def derived(self, key: Hashable, make: Callable[[], T]) -> T:
+        """A value computed from this spec, built once and kept as long as the spec lives.
+
+        Indexes that other layers derive (generators, synthesizers, shapes) live here rather than
+        in module-level caches keyed on `id(spec)`.
+        """
+        try:
+            return self._derived[key]
+        except KeyError:
+            pass
+        value = make()
+        with self._derived_lock:
+            return self._derived.setdefault(key, value)
 
     @property
     def title(self) -> str:

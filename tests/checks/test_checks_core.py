@@ -16,7 +16,6 @@ from conformance.checks import (
     run_checks,
     select,
     validate,
-    validators,
 )
 from conformance.checks.context import match_operation
 from conformance.errors import ConformanceError
@@ -87,8 +86,8 @@ def test_errors_sort_before_warnings(openai_spec):
 
 
 def test_validators_compile_once_and_are_shared(openai_spec):
-    cache = validators(openai_spec)
-    assert validators(openai_spec) is cache
+    cache = openai_spec.validators
+    assert openai_spec.validators is cache
     op = openai_spec.operation("getAssistant")
     first = cache.for_response(op, "200", "application/json")
     before = cache.compiled

@@ -15,7 +15,6 @@ import uvicorn
 from conformance.cli import main
 from conformance.emulator import registry
 from conformance.emulator.selfcheck import check_event, check_response
-from conformance.emulator.validation import Compiler
 from tests.emulator.support import KEY, Clock, assert_error, sdk
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -287,19 +286,19 @@ def test_store_is_thread_safe(tmp_path) -> None:
 
 
 def test_self_check_judges_responses(openai_spec) -> None:
-    compiler = Compiler(openai_spec)
+    validators = openai_spec.validators
     op = openai_spec.operation("listAssistants")
     empty = {"object": "list", "data": [], "first_id": None, "last_id": None, "has_more": False}
-    assert check_response(compiler, op, 200, "application/json", json.dumps(empty).encode()) == []
+    assert check_response(validators, op, 200, "application/json", json.dumps(empty).encode()) == []
     nonempty_null = dict(empty, data=[{"id": "asst_1"}])
-    assert check_response(compiler, op, 200, "application/json", json.dumps(nonempty_null).encode())
+    assert check_response(validators, op, 200, "application/json", json.dumps(nonempty_null).encode())
     get = openai_spec.operation("getAssistant")
-    assert check_response(compiler, get, 200, "application/json", b'{"id": 1}')
+    assert check_response(validators, get, 200, "application/json", b'{"id": 1}')
     error = {"error": {"message": "m", "type": "invalid_request_error", "param": None, "code": None}}
-    assert check_response(compiler, get, 404, "application/json", json.dumps(error).encode()) == []
-    assert check_response(compiler, get, 404, "application/json", b'{"error": "nope"}')
-    assert check_event(compiler, "thread.run.created", '{"id": 1}')
-    assert check_event(compiler, "done", "[DONE]") == []
+    assert check_response(validators, get, 404, "application/json", json.dumps(error).encode()) == []
+    assert check_response(validators, get, 404, "application/json", b'{"error": "nope"}')
+    assert check_event(validators, "thread.run.created", '{"id": 1}')
+    assert check_event(validators, "done", "[DONE]") == []
 
 
 # -- registry and command line -------------------------------------------------------------------

@@ -94,15 +94,8 @@ class Shape:
     creatable: bool = False  # the API offers a create for this collection
 
 
-_memo: dict[tuple[int, str, str], tuple[Spec, Any]] = {}
-
-
 def _memoised(spec: Spec, what: str, key: str, make: Any) -> Any:
-    """Per-spec memo (a Spec is not hashable, and ids can be reused once a spec is gone)."""
-    found = _memo.get((id(spec), what, key))
-    if found is None or found[0] is not spec:
-        found = _memo[(id(spec), what, key)] = (spec, make())
-    return found[1]
+    return spec.derived((__name__, what, key), make)
 
 
 def shape_of(spec: Spec, operation_id: str) -> Shape:
