@@ -66,6 +66,16 @@ class SSEEvent:
     def json(self) -> Any:
         return json.loads(self.data)
 
+    def encode(self) -> bytes:
+        """The event as it goes on the wire, with its closing blank line."""
+        lines = [
+            f"{name}: {value}"
+            for name, value in (("event", self.event), ("id", self.id), ("retry", self.retry))
+            if value is not None
+        ]
+        lines += [f"data: {line}" for line in self.data.split("\n")]
+        return ("\n".join(lines) + "\n\n").encode()
+
 
 @dataclass
 class Response:

@@ -68,6 +68,8 @@ __all__ = [
 ]
 
 Mode = Literal["positive", "negative"]
+
+
 def generator_for(spec: Spec | None = None) -> Generator:
     """The `Generator` for a spec (the default spec when None), built once per spec object."""
     spec = spec if spec is not None else load()

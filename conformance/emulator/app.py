@@ -163,9 +163,13 @@ class Emulator:
         body = getattr(response, "body", None)
         if body is None:
             if isinstance(response, StreamingResponse) and operation.id in ASSISTANT_STREAMS:
-                response.body_iterator = checked_stream(self.validators, response.body_iterator, self.problems)
+                response.body_iterator = checked_stream(
+                    self.validators, response.body_iterator, self.problems
+                )
             return
-        self.problems.extend(check_response(self.validators, operation, response.status_code, media_type, body))
+        self.problems.extend(
+            check_response(self.validators, operation, response.status_code, media_type, body)
+        )
 
 
 def _closing(store: Store) -> Any:

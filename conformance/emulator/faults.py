@@ -26,6 +26,8 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from conformance.errors import ConformanceError
+from conformance.exchange import SSEEvent
+from conformance.sse import parse_events
 
 FAMILIES = ("schema", "errors", "pagination", "lifecycle", "streaming", "http")
 JSON = "application/json"
@@ -89,13 +91,12 @@ class Call:
         if status is not None:
             self.status = status
 
-    def events(self) -> list[str]:
-        """A text/event-stream body as its event blocks (the text between blank lines)."""
-        text = self.content.decode("utf-8", errors="replace").replace("\r\n", "\n")
-        return [block for block in text.split("\n\n") if block.strip()]
+    def events(self) -> list[SSEEvent]:
+        """A text/event-stream body as its events."""
+        return list(parse_events([self.content]))
 
-    def set_events(self, blocks: list[str]) -> None:
-        self.content = "".join(block + "\n\n" for block in blocks).encode()
+    def set_events(self, events: list[SSEEvent]) -> None:
+        self.content = b"".join(event.encode() for event in events)
 
 
 Hook = Callable[[Call], None]
@@ -321,26 +322,14 @@ def _error(call: Call) -> dict[str, Any] | None:
     return body if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
 
 
-def _data(block: str) -> str | None:
-    lines = [line[5:].lstrip() for line in block.split("\n") if line.startswith("data:")]
-    return "\n".join(lines) if lines else None
-
-
-def _event(block: str) -> str | None:
-    for line in block.split("\n"):
-        if line.startswith("event:"):
-            return line[6:].strip()
-    return None
-
-
-def _typed_events(call: Call) -> list[tuple[str, dict[str, Any] | None]]:
-    out: list[tuple[str, dict[str, Any] | None]] = []
-    for block in call.events():
+def _typed_events(call: Call) -> list[tuple[SSEEvent, dict[str, Any] | None]]:
+    out: list[tuple[SSEEvent, dict[str, Any] | None]] = []
+    for event in call.events():
         try:
-            payload = json.loads(_data(block) or "")
+            payload = event.json()
         except ValueError:
             payload = None
-        out.append((block, payload if isinstance(payload, dict) else None))
+        out.append((event, payload if isinstance(payload, dict) else None))
     return out
 
 
@@ -867,8 +856,8 @@ def stream_event_after_terminal(call: Call) -> None:
             again = {**payload, "type": "response.in_progress", "sequence_number": len(blocks)}
             if isinstance(again.get("response"), dict):
                 again["response"] = {**again["response"], "status": "in_progress"}
-            events = [block for block, _ in blocks]
-            events.insert(i + 1, "event: response.in_progress\ndata: " + json.dumps(again))
+            events = [event for event, _ in blocks]
+            events.insert(i + 1, SSEEvent(json.dumps(again), event="response.in_progress"))
             call.set_events(events)
             return
 
@@ -877,7 +866,7 @@ def stream_event_after_terminal(call: Call) -> None:
 def stream_without_done(call: Call) -> None:
     """A chat stream ends without the `data: [DONE]` sentinel."""
     if _is_stream(call):
-        call.set_events([b for b in call.events() if (_data(b) or "").strip() != "[DONE]"])
+        call.set_events([e for e in call.events() if e.data.strip() != "[DONE]"])
 
 
 @fault("stream-out-of-order", family="streaming", check="sse.stream", operations=("createResponse",))
@@ -901,10 +890,10 @@ def stream_chunk_wrong_object(call: Call) -> None:
     """Chat stream chunks say `"object": "chat.completion"` instead of "chat.completion.chunk"."""
     if not _is_stream(call):
         return
-    blocks = []
-    for block, payload in _typed_events(call):
+    events = []
+    for event, payload in _typed_events(call):
         if payload is not None and payload.get("object") == "chat.completion.chunk":
             payload["object"] = "chat.completion"
-            block = "data: " + json.dumps(payload)
-        blocks.append(block)
-    call.set_events(blocks)
+            event = SSEEvent(json.dumps(payload), event=event.event)
+        events.append(event)
+    call.set_events(events)

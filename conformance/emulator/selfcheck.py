@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from conformance.spec import Operation, Validators, schema_properties
+from conformance.sse import SSEParser
 
 
 def check_response(
@@ -99,22 +100,11 @@ async def checked_stream(
     validators: Validators, chunks: AsyncIterator[Any], problems: list[str]
 ) -> AsyncIterator[Any]:
     """Pass an Assistants SSE body through unchanged, judging each event on the way."""
-    buffer = b""
+    parser = SSEParser()
     async for chunk in chunks:
         yield chunk
-        buffer += chunk if isinstance(chunk, bytes) else str(chunk).encode()
-        *frames, buffer = buffer.split(b"\n\n")
-        for frame in frames:
-            event, data = None, []
-            for line in frame.decode("utf-8", errors="replace").split("\n"):
-                name, _, value = line.partition(":")
-                value = value[1:] if value.startswith(" ") else value
-                if name == "event":
-                    event = value
-                elif name == "data":
-                    data.append(value)
-            if data:
-                problems.extend(check_event(validators, event, "\n".join(data)))
+        for event in parser.feed(chunk if isinstance(chunk, bytes) else str(chunk).encode()):
+            problems.extend(check_event(validators, event.event, event.data))
 
 
 def check_event(validators: Validators, event: str | None, data: str) -> list[str]:

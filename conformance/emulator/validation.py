@@ -38,7 +38,11 @@ class Parsed:
 
 
 async def validate_request(
-    validators: Validators, operation: Operation, request: Request, path_params: dict[str, str], max_bytes: int
+    validators: Validators,
+    operation: Operation,
+    request: Request,
+    path_params: dict[str, str],
+    max_bytes: int,
 ) -> Parsed:
     """Validate everything the operation declares; returns the coerced query, body and files."""
     spec = validators.spec
@@ -51,7 +55,9 @@ async def validate_request(
                 if param.required:
                     raise ApiError(400, f"Missing required header: '{param.name}'.", param=param.name)
                 continue
-            _check_value(validators, param.schema, _coerce(spec, param.schema, [value], param.name), param.name)
+            _check_value(
+                validators, param.schema, _coerce(spec, param.schema, [value], param.name), param.name
+            )
     query = _query(validators, operation, request)
     body, files = await _body(validators, operation, request, max_bytes)
     return Parsed(query, body, files)
@@ -220,7 +226,10 @@ def _is_json(media_type: str) -> bool:
 
 
 def _check_body(
-    validators: Validators, schema: Any, body: Any, with_files: dict[str, tuple[str, bytes, str]] | None = None
+    validators: Validators,
+    schema: Any,
+    body: Any,
+    with_files: dict[str, tuple[str, bytes, str]] | None = None,
 ) -> None:
     if not schema:
         return

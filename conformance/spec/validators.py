@@ -26,8 +26,11 @@ def absolute_refs(node: Any) -> Any:
     """A copy of `node` whose local `#/...` refs point into the registered document."""
     if isinstance(node, dict):
         return {
-            key: (BASE_URI + value if key == "$ref" and isinstance(value, str) and value.startswith("#")
-                  else absolute_refs(value))
+            key: (
+                BASE_URI + value
+                if key == "$ref" and isinstance(value, str) and value.startswith("#")
+                else absolute_refs(value)
+            )
             for key, value in node.items()
         }
     if isinstance(node, list):
@@ -76,7 +79,9 @@ class Validators:
                 self._by_id[id(node)] = (node, validator)
         return validator
 
-    def for_response(self, operation: Operation, status: str, media_type: str) -> jsonschema_rs.Validator | None:
+    def for_response(
+        self, operation: Operation, status: str, media_type: str
+    ) -> jsonschema_rs.Validator | None:
         """The validator of a declared response body; None when the spec gives no schema for it."""
         response = operation.responses.get(status)
         schema = response.content.get(media_type) if response else None

@@ -143,7 +143,8 @@ def test_replay_against_another_spec_version(spec, tmp_path, capsys):
     replayed = json.loads(capsys.readouterr().out)
     assert code in (0, 1)
     assert (
-        Path(replayed["spec"]["location"]).resolve() == Path(old).resolve() and replayed["spec"]["sha256"] != current["spec"]["sha256"]
+        Path(replayed["spec"]["location"]).resolve() == Path(old).resolve()
+        and replayed["spec"]["sha256"] != current["spec"]["sha256"]
     )
     assert replayed["options"]["recorded_with"]["sha256"] == current["spec"]["sha256"]
     outcomes = {op["operation_id"]: op["outcome"] for op in replayed["operations"]}
