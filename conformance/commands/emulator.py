@@ -62,7 +62,6 @@ def run(args: argparse.Namespace) -> int:
     from conformance.spec import load
 
     if args.list:
-        registry.load_handlers()
         for operation_id in sorted(registry.registered()):
             print(operation_id)
         return EXIT_OK

@@ -21,7 +21,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from conformance.emulator import registry
+from conformance.emulator import (
+    endpoints,  # noqa: F401  (registers the handlers)
+    registry,
+)
 from conformance.emulator.context import Context
 from conformance.emulator.errors import ApiError
 from conformance.emulator.ratelimit import RateLimiter
@@ -41,7 +44,6 @@ def create_app(spec: Spec | None = None, faults: Iterable[str] = (), **settings:
     """
     spec = spec or load()
     config = Settings(**settings)
-    registry.load_handlers()
     store = Store(config.state_file)
     emulator = Emulator(spec, config, store, spec.router)
     # The emulator answers every path itself (404/405 included), so it is the router's default

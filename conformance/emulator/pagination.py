@@ -1,4 +1,4 @@
-"""Cursor pagination as the API documents it (seeds §3): `limit`, `order`, `after`, `before`.
+"""Cursor pagination as the API documents it: `limit`, `order`, `after`, `before`.
 
 Each operation's limit default and range come from the spec: the parameter schema's
 `default`/`minimum`/`maximum` (the `documented-limits` overlay adds the ranges the docs state in

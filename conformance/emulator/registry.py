@@ -14,16 +14,12 @@ when the handler runs: `ctx.query`, `ctx.body` and `ctx.files` hold valid, coerc
 only implements semantics: it raises `ctx.error(...)` / `ctx.not_found(...)` for the 4xx the spec's
 validation cannot see, and returns a starlette `Response` (usually `ctx.json(...)`).
 
-Operations with no handler go to the fallback: the handler that `conformance.emulator.endpoints.generic`
-registers with `@fallback` (spec-driven CRUD), or, while no module registered one, a 501 with the
-OpenAI error envelope.
-
-Handler modules live in `conformance.emulator.endpoints` and are imported by `load_handlers()`.
+Operations with no handler go to the fallback that `conformance.emulator.endpoints.generic` registers
+with `@fallback` (spec-driven CRUD). Importing `conformance.emulator.endpoints` registers them all.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -33,27 +29,6 @@ if TYPE_CHECKING:
     from conformance.emulator.context import Context
 
 Handler = Callable[["Context"], Awaitable[Response]]
-
-# Modules of `conformance.emulator.endpoints` that register handlers, imported once by the app.
-HANDLER_MODULES = [
-    "assistants",
-    "threads",
-    "runs",
-    "files",
-    "uploads",
-    "vector_stores",
-    "chat",
-    "completions",
-    "embeddings",
-    "moderations",
-    "models",
-    "responses",
-    "images",
-    "audio",
-    "batches",
-    "fine_tuning",
-    "generic",
-]
 
 _handlers: dict[str, Handler] = {}
 _fallback: list[Handler] = []
@@ -82,25 +57,10 @@ def lookup(operation_id: str) -> Handler | None:
 
 
 def default_handler() -> Handler:
-    return _fallback[0] if _fallback else _not_implemented
+    """The spec-driven CRUD handler (`endpoints.generic`), for operations without their own."""
+    return _fallback[0]
 
 
 def registered() -> dict[str, Handler]:
     """A copy of the operationId → handler table (for tests and `emulator --list`)."""
     return dict(_handlers)
-
-
-def load_handlers() -> None:
-    """Import every handler module; idempotent."""
-    for name in HANDLER_MODULES:
-        importlib.import_module(f"conformance.emulator.endpoints.{name}")
-
-
-async def _not_implemented(ctx: Context) -> Response:
-    ctx.error(
-        501,
-        f"The emulator does not implement {ctx.operation.method} {ctx.operation.path} "
-        f"({ctx.operation.id}) yet.",
-        type="server_error",
-        code="not_implemented",
-    )

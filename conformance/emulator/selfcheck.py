@@ -4,7 +4,7 @@ for that operation and status?
 Two documented tolerances, each for a defect of the spec itself:
 
 * list envelopes declare `first_id`/`last_id` as required strings, but the real API returns null
-  for them on an empty list, and so does the emulator (spec-notes §1);
+  for them on an empty list, and so does the emulator;
 * `CreateFileRequest.purpose` accepts `evals`, which `OpenAIFile.purpose` does not list; the file
   object echoes the purpose it was created with, as the real API does;
 * a body-level `oneOf` whose branches overlap (createTranscription: the plain `{text}` branch also

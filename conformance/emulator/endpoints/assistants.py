@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from conformance.emulator.common import deleted, pick, require
 from conformance.emulator.context import Context
+from conformance.emulator.endpoints.vector_stores import create_store
 from conformance.emulator.limits import check_metadata
 from conformance.emulator.registry import handles
 
@@ -110,8 +111,6 @@ def tool_resources(ctx: Context, given: Any, param: str = "tool_resources") -> d
                 param=f"{param}.file_search",
             )
         if helpers:
-            from conformance.emulator.endpoints.vector_stores import create_store
-
             store_ids = [create_store(ctx, helper)["id"] for helper in helpers]
         result["file_search"] = {"vector_store_ids": store_ids}
     return result

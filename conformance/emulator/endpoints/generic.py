@@ -27,7 +27,8 @@ from starlette.responses import Response
 
 from conformance.emulator import media
 from conformance.emulator.context import Context
-from conformance.emulator.registry import fallback
+from conformance.emulator.items import input_items
+from conformance.emulator.registry import fallback, lookup
 from conformance.emulator.synth import success_schema, synthesizer
 from conformance.spec import Spec, schema_properties
 
@@ -281,8 +282,6 @@ def _create_children(ctx: Context, shape: Shape, key: str, body: dict[str, Any])
 
 def _as_items(entries: list[Any]) -> list[Any]:
     """Conversation-style items: string message content becomes the content parts the schema wants."""
-    from conformance.emulator.endpoints.responses import input_items
-
     items = input_items(entries)
     for item in items:
         if item.get("type") == "message" and item.get("role") == "assistant":
@@ -522,8 +521,6 @@ def _check_ancestors(ctx: Context, shape: Shape) -> None:
     naming the parent, as the real API answers. `/projects/{project_id}/roles` has no item path of its own
     for the project; the spec path that ends like it (`/organization/projects/{project_id}`) stands in.
     Parents other modules own are theirs to check."""
-    from conformance.emulator.registry import lookup
-
     parts = ctx.operation.path.strip("/").split("/")
     own = shape.role in ("retrieve", "modify", "delete", "action", "content")
     for index in range(1, len(parts)):

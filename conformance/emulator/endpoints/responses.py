@@ -21,7 +21,8 @@ from starlette.responses import Response, StreamingResponse
 from conformance.emulator import textgen
 from conformance.emulator.context import Context
 from conformance.emulator.endpoints.chat import structured
-from conformance.emulator.endpoints.generic import add_object, find_object
+from conformance.emulator.endpoints.generic import add_object, find_object, item_schema
+from conformance.emulator.items import input_items
 from conformance.emulator.registry import handles
 from conformance.emulator.synth import success_schema, synthesizer
 
@@ -49,22 +50,6 @@ ECHOED = (
     "top_logprobs",
     "max_tool_calls",
 )
-
-
-def input_items(value: Any) -> list[dict[str, Any]]:
-    """The request's `input` as message items."""
-    if isinstance(value, str):
-        return [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": value}]}]
-    items = []
-    for item in value if isinstance(value, list) else []:
-        if isinstance(item, dict):
-            item = dict(item)
-            if "role" in item and "type" not in item:
-                item["type"] = "message"
-            if item.get("type") == "message" and isinstance(item.get("content"), str):
-                item["content"] = [{"type": "input_text", "text": item["content"]}]
-            items.append(item)
-    return items
 
 
 def _last_user_text(items: list[dict[str, Any]]) -> str:
@@ -325,8 +310,6 @@ async def list_input_items(ctx: Context) -> Response:
     items = ctx.store.list(INPUT_ITEMS, parent=stored["id"])
     page = ctx.paginate(items)
     schema = success_schema(ctx.operation)[1]
-    from conformance.emulator.endpoints.generic import item_schema
-
     each = item_schema(ctx.spec, schema)
     synth = synthesizer(ctx.spec)
     page["data"] = [

@@ -36,7 +36,8 @@ from starlette.responses import Response, StreamingResponse
 
 from conformance.emulator.common import require
 from conformance.emulator.context import Context
-from conformance.emulator.endpoints import threads
+from conformance.emulator.endpoints import thread_store
+from conformance.emulator.endpoints.assistants import tool_resources
 from conformance.emulator.limits import check_metadata
 from conformance.emulator.registry import handles
 
@@ -130,7 +131,7 @@ def _expire(ctx: Context, run: dict[str, Any], events: list[Event]) -> dict[str,
 
 
 def _last_user_text(ctx: Context, thread_id: str) -> str:
-    for message in reversed(ctx.store.list(threads.MESSAGE, parent=thread_id)):
+    for message in reversed(ctx.store.list(thread_store.MESSAGE, parent=thread_id)):
         if message["role"] == "user":
             return _text(message)
     return ""
@@ -215,7 +216,7 @@ def _tokens(text: str) -> int:
 def _reply(ctx: Context, run: dict[str, Any], events: list[Event]) -> dict[str, Any]:
     now = ctx.now()
     user_text = _last_user_text(ctx, run["thread_id"])
-    prompt = sum(_tokens(_text(m)) for m in ctx.store.list(threads.MESSAGE, parent=run["thread_id"]))
+    prompt = sum(_tokens(_text(m)) for m in ctx.store.list(thread_store.MESSAGE, parent=run["thread_id"]))
     prompt += _tokens(run["instructions"])
     if FAIL_MARKER in user_text.lower() and run.get("_outputs") is None:
         error = {"code": "server_error", "message": f"The fake model was asked to fail ({FAIL_MARKER})."}
@@ -240,7 +241,7 @@ def _reply(ctx: Context, run: dict[str, Any], events: list[Event]) -> dict[str, 
     if truncated:
         pieces = pieces[:limit]
         text = "".join(pieces)
-    message = threads.add_message(
+    message = thread_store.add_message(
         ctx,
         run["thread_id"],
         "assistant",
@@ -263,12 +264,12 @@ def _reply(ctx: Context, run: dict[str, Any], events: list[Event]) -> dict[str, 
         part = {"index": 0, "type": "text", "text": {"value": chunk, "annotations": []}}
         delta = {"id": message["id"], "object": "thread.message.delta", "delta": {"content": [part]}}
         events.append(("thread.message.delta", delta))
-    done: dict[str, Any] = {"content": [threads.text_content(text)]}
+    done: dict[str, Any] = {"content": [thread_store.text_content(text)]}
     if truncated:
         done.update(status="incomplete", incomplete_at=now, incomplete_details={"reason": "max_tokens"})
     else:
         done.update(status="completed", completed_at=now)
-    message = ctx.store.update(threads.MESSAGE, message["id"], done)
+    message = ctx.store.update(thread_store.MESSAGE, message["id"], done)
     events.append(("thread.message.incomplete" if truncated else "thread.message.completed", message))
     completion = len(pieces)
     usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
@@ -298,7 +299,7 @@ def create_run(ctx: Context, thread_id: str, body: dict[str, Any]) -> tuple[dict
     if running is not None:
         ctx.error(400, f"Thread {thread_id} already has an active run {running['id']}.", code="thread_locked")
     for index, message in enumerate(body.get("additional_messages") or []):
-        threads.user_message(ctx, thread_id, message, f"additional_messages[{index}]")
+        thread_store.user_message(ctx, thread_id, message, f"additional_messages[{index}]")
     instructions = body.get("instructions")
     if instructions is None:
         instructions = assistant.get("instructions") or ""
@@ -380,7 +381,7 @@ def _frame(event: str, data: dict[str, Any]) -> bytes:
 
 
 def _thread(ctx: Context) -> dict[str, Any]:
-    return require(ctx, threads.KIND, ctx.path_params["thread_id"])
+    return require(ctx, thread_store.KIND, ctx.path_params["thread_id"])
 
 
 def _run(ctx: Context) -> dict[str, Any]:
@@ -405,12 +406,12 @@ async def create_thread_and_run(ctx: Context) -> Response:
     body = ctx.body
     with ctx.store.lock:
         require(ctx, "assistant", body["assistant_id"], param="assistant_id")
-        thread = threads.create_thread(ctx, body.get("thread") or {}, "thread")
+        thread = thread_store.create_thread(ctx, body.get("thread") or {}, "thread")
         if body.get("tool_resources"):
-            from conformance.emulator.endpoints.assistants import tool_resources
-
             thread = ctx.store.update(
-                threads.KIND, thread["id"], {"tool_resources": tool_resources(ctx, body["tool_resources"])}
+                thread_store.KIND,
+                thread["id"],
+                {"tool_resources": tool_resources(ctx, body["tool_resources"])},
             )
         run, events = create_run(ctx, thread["id"], body)
     return _answer(ctx, run, [("thread.created", thread), *events], bool(body.get("stream")))

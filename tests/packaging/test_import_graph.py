@@ -1,0 +1,129 @@
+"""The import graph is one-way: no cycles (function-level imports included) and no layer reaching up."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "conformance"
+
+# What each layer may import besides itself (prefixes of module names).
+FOUNDATION = ("conformance", "conformance.errors", "conformance.exchange", "conformance.sse")
+ALLOWED = {
+    "conformance.spec": FOUNDATION,
+    "conformance.emulator": (*FOUNDATION, "conformance.spec"),
+    "conformance.strategies": (*FOUNDATION, "conformance.spec"),
+    "conformance.checks": (*FOUNDATION, "conformance.spec", "conformance.strategies"),
+}
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    # conformance/strategies is a link to strategies/, which rglob does not follow by itself
+    for path in {*PACKAGE.rglob("*.py"), *(PACKAGE / "strategies").rglob("*.py")}:
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+def _imports(path: Path, modules: dict[str, Path]) -> set[str]:
+    """Every module of the package `path` imports at run time, at any depth of the file."""
+    tree = ast.parse(path.read_text())
+    typing_only = {
+        id(node)
+        for branch in ast.walk(tree)
+        if isinstance(branch, ast.If) and "TYPE_CHECKING" in ast.unparse(branch.test)
+        for node in ast.walk(branch)
+    }
+    names = []
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names += [f"{node.module}.{alias.name}" for alias in node.names]
+    out = set()
+    for name in names:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        if name:
+            out.add(name)
+    return out
+
+
+@pytest.fixture(scope="module")
+def graph() -> dict[str, set[str]]:
+    modules = _modules()
+    return {name: _imports(path, modules) - {name} for name, path in modules.items()}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan, iteratively)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found = []
+    for start in graph:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_no_import_cycles(graph: dict[str, set[str]]) -> None:
+    assert _cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_lower_layers_do_not_import_upwards(graph: dict[str, set[str]], layer: str) -> None:
+    def inside(name: str, prefix: str) -> bool:
+        return name == prefix or name.startswith(prefix + ".")
+
+    allowed = (layer, *ALLOWED[layer])
+    upward = {
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        if inside(module, layer)
+        for target in targets
+        if not any(target == a if a == "conformance" else inside(target, a) for a in allowed)
+    }
+    assert upward == set()
