@@ -74,6 +74,16 @@ def is_stream(exchange: Exchange) -> bool:
     return exchange.response.events is not None or exchange.response.media_type == SSE
 
 
+
+@check(
+    "transport",
+    family="http",
+    description="Every request gets a complete HTTP response: no refused connection, reset, timeout or "
+    "unreadable answer. The runner reports it when a request fails; per exchange there is nothing to judge.",
+)
+def transport(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
+    return iter(())
+
 @check(
     "response.status",
     severity="error",

@@ -39,9 +39,10 @@ LIFECYCLE_CHECKS = {
     "gets the documented error envelope.",
     "lifecycle.workflow": "(scenarios) a multi-step flow gets the answers it needs and reaches a terminal "
     "state within the polling budget.",
-    "lifecycle.lost_update": "(model-based) a read shows the last accepted create or modify.",
+    "lifecycle.lost_update": "A read shows the object as last accepted: a just-created object is retrievable "
+    "under its id, with the last change made to it.",
     "lifecycle.stale_list": "(model-based) a list shows every live object and no deleted one.",
-    "lifecycle.use_after_delete": "(model-based) a deleted object answers 404 to retrieve and delete.",
+    "lifecycle.use_after_delete": "A deleted object answers 404 to retrieve and delete.",
     "lifecycle.round_trip": "(model-based) create and modify answers echo the metadata sent.",
 }
 

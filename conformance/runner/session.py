@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure, FlakyStrategyDefinition, Unsatisfiable
 
-from conformance.checks import CheckConfig, run_checks
+from conformance.checks import CHECKS, CheckConfig, Violation, run_checks
 from conformance.errors import BudgetSpent, ConformanceError, TargetUnreachable
 from conformance.exchange import Exchange, Request, Response
 from conformance.results import OperationResult, RunResults, new_run_id
@@ -52,13 +52,11 @@ class PhaseState:
     last: list[Any] = field(default_factory=list)  # the violations of the latest exchange
 
 
-def transport_violation(request: Request, message: str) -> Any:
-    from conformance.checks.model import Violation
-
+def transport_violation(request: Request, message: str) -> Violation:
     return Violation(
         check="transport",
-        severity="error",
-        family="http",
+        severity=CHECKS["transport"].severity,
+        family=CHECKS["transport"].family,
         operation_id=request.operation_id,
         message=message,
         expected="a complete HTTP response",
@@ -67,13 +65,11 @@ def transport_violation(request: Request, message: str) -> Any:
     )
 
 
-def lifecycle_violation(exchange: Exchange, check: str, message: str, expected: str, got: str) -> Any:
-    from conformance.checks.model import Violation
-
+def lifecycle_violation(exchange: Exchange, check: str, message: str, expected: str, got: str) -> Violation:
     return Violation(
         check=check,
-        severity="error",
-        family="lifecycle",
+        severity=CHECKS[check].severity,
+        family=CHECKS[check].family,
         operation_id=exchange.request.operation_id,
         message=message,
         expected=expected,
@@ -588,7 +584,7 @@ class Session:
                     phase,
                     lifecycle_violation(
                         got,
-                        "stateful.retrieve_after_create",
+                        "lifecycle.lost_update",
                         f"{retrieve.id} of a just-created object failed",
                         "200",
                         str(got.response.status),
@@ -601,7 +597,7 @@ class Session:
                         phase,
                         lifecycle_violation(
                             got,
-                            "stateful.retrieve_same_id",
+                            "lifecycle.lost_update",
                             f"{retrieve.id} returned another object",
                             created.id,
                             str(found),
@@ -623,7 +619,7 @@ class Session:
                             phase,
                             lifecycle_violation(
                                 after,
-                                "stateful.gone_after_delete",
+                                "lifecycle.use_after_delete",
                                 f"{retrieve.id} after {delete.id} did not answer 404",
                                 "404",
                                 str(after.response.status),

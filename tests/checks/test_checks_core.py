@@ -23,6 +23,7 @@ from tests.checks import check_bodies as b
 
 ISSUE_CHECKS = {
     "response.schema",
+    "transport",
     "response.content_type",
     "response.status",
     "response.headers",

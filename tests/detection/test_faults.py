@@ -19,8 +19,6 @@ from conformance.runner.scenarios import registered
 from tests.detection.support import ORDER
 from tests.spec_paths import REPO
 
-# Findings the runner's stateful phase adds itself (conformance.runner.session), besides CHECKS.
-RUNNER_CHECKS = {"stateful.retrieve_after_create", "stateful.retrieve_same_id", "stateful.gone_after_delete"}
 SCENARIOS = registered()  # also registers the scenarios' lifecycle checks in CHECKS
 
 
@@ -28,7 +26,7 @@ def test_catalogue_covers_every_family_with_known_checks(openai_spec) -> None:
     assert len(FAULTS) >= 25
     assert {f.family for f in FAULTS.values()} == set(FAMILIES)
     for item in FAULTS.values():
-        assert item.check in CHECKS or item.check in RUNNER_CHECKS, item.name
+        assert item.check in CHECKS, item.name
         assert item.description and item.operations and set(item.phases) <= set(ORDER), item.name
         assert all(op in openai_spec.by_id for op in item.operations), item.name
         assert ("scenarios" in item.phases) == bool(item.scenarios), item.name
