@@ -36,7 +36,7 @@ calls `add_violation` for each violation (which attaches the reproduction), opti
 `reports.baseline.apply_baseline`, then `finish()` and `reports.write_reports`. Outcomes and the
 exit code follow the violations not accepted by a baseline (`settle()`); an exit code 3 or 4 the
 runner sets survives settling. Keys and secrets are removed when reports are written
-(`reports.redact`), so the in-memory results may hold the raw request headers.
+(`conformance.redact`), so the in-memory results may hold the raw request headers.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from conformance import __version__
 from conformance.errors import EXIT_OK, EXIT_VIOLATIONS
+from conformance.redact import redact
 
 SCHEMA_VERSION = 1
 FAMILIES = ("schema", "errors", "pagination", "lifecycle", "streaming")
@@ -291,8 +292,6 @@ def reproduction(request: dict[str, Any], base_url: str | None = None) -> dict[s
 
 
 def _redacted_request(request: dict[str, Any]) -> dict[str, Any]:
-    from conformance.reports.redact import redact  # reports depends on results, not the reverse
-
     return redact(request)
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from conformance.errors import EXIT_OK, EXIT_VIOLATIONS, ConformanceError
+from conformance.redact import redact_text
 from conformance.reports import DEFAULT_REPORT_DIR, read_results, write_reports
 from conformance.reports.baseline import (
     Baseline,
@@ -17,7 +18,6 @@ from conformance.reports.baseline import (
     load_baseline,
 )
 from conformance.reports.jsonfile import find_results
-from conformance.reports.redact import redact_text
 
 DEFAULT_FILE = "conformance-baseline.yaml"
 UPDATE_HELP = """Write a baseline accepting every violation of a run (default: reports/latest),

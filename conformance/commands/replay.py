@@ -10,8 +10,8 @@ from pathlib import Path
 from conformance.commands import add_spec_option
 from conformance.proxy.observer import stderr_printer
 from conformance.proxy.replay import replay
+from conformance.redact import redact
 from conformance.reports import write_reports
-from conformance.reports.redact import redact
 from conformance.spec import load
 
 EPILOG = """exit codes:

@@ -7,11 +7,11 @@ import json
 import sys
 
 from conformance.errors import EXIT_OK, EXIT_VIOLATIONS
+from conformance.redact import redact, redact_text
 from conformance.reports import DEFAULT_REPORT_DIR, read_results, write_reports
 from conformance.reports.baseline import apply_baseline, load_baseline
 from conformance.reports.diff import diff_runs, render_text
 from conformance.reports.merge import merge_runs
-from conformance.reports.redact import redact, redact_text
 
 DIFF_HELP = """Compare two runs (results.json files, run folders, or report folders meaning their `latest`).
 Violations are matched by check, operation, phase and JSON path (array indices ignored).

@@ -54,7 +54,7 @@ from conformance import __version__, sse
 from conformance.checks import match_operation
 from conformance.errors import ConformanceError
 from conformance.exchange import Exchange, Request, Response, SSEEvent
-from conformance.reports.redact import REDACTED, SECRET_NAMES, redact_text
+from conformance.redact import REDACTED, SECRET_NAMES, redact_text
 from conformance.results import clean_target, now
 from conformance.spec import Spec
 

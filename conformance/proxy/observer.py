@@ -18,7 +18,7 @@ from conformance.checks import Violation, match_operation, run_checks
 from conformance.errors import EXIT_OK, EXIT_UNREACHABLE
 from conformance.exchange import Exchange, Request
 from conformance.proxy.cassette import Capture, CassetteWriter, to_exchange, to_record, to_request
-from conformance.reports.redact import redact_text
+from conformance.redact import redact_text
 from conformance.results import OperationResult, RunResults
 from conformance.spec import Spec
 

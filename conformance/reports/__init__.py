@@ -2,7 +2,7 @@
 
     folder = write_reports(results, "reports")  # -> reports/<run id>/; reports/latest points at it
 
-Everything written goes through redaction first (`conformance.reports.redact`): API keys,
+Everything written goes through redaction first (`conformance.redact`): API keys,
 credential headers, organization and project ids and the values of the configured secret
 environment variables never reach a file. Baselines (`reports.baseline`), run diffs
 (`reports.diff`) and shard merges (`reports.merge`) work on `RunResults` read back with

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from conformance.errors import ConformanceError
+from conformance.redact import redact, redact_text, secret_values
 from conformance.reports import html, jsonfile, junit, summary
-from conformance.reports.redact import redact, redact_text, secret_values
 from conformance.results import RunResults
 
 LATEST = "latest"

@@ -12,9 +12,9 @@ import pytest
 
 from conformance.cli import main
 from conformance.errors import ConformanceError
+from conformance.redact import REDACTED, redact, redact_text
 from conformance.reports import REPORT_FILES, read_results, schema_errors, write_reports
 from conformance.reports.baseline import Baseline, Entry, apply_baseline
-from conformance.reports.redact import REDACTED, redact, redact_text
 from conformance.spec.data import data_file
 from tests.reports.report_fixtures import PLANTED, PLANTED_KEY, PLANTED_ORG, PLANTED_PROJECT, all_text
 
