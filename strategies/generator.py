@@ -78,7 +78,12 @@ class Generator:
         return self._validator
 
     def operation(self, operation: Operation | str) -> Operation:
-        return self.spec.operation(operation) if isinstance(operation, str) else operation
+        if isinstance(operation, str):
+            return self.spec.operation(operation)
+        if self.spec.by_id.get(operation.id) is not operation:
+            # an operation of another spec would draw from this spec's schemas: values it lacks leak in
+            raise SpecError(f"operation {operation.id} is not from spec {self.spec.source.name}")
+        return operation
 
     # -- positive ----------------------------------------------------------------------------
 

@@ -236,7 +236,7 @@ class _Run:
         values = schema["enum"]
         if hint in values and hint is not None:
             return hint
-        if schema.get("default") in values:
+        if "default" in schema and schema["default"] in values:
             return schema["default"]
         for value in values:
             if value is not None:

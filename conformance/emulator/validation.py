@@ -289,7 +289,7 @@ def _form_fields(spec: Spec, schema: Any, items: Any) -> dict[str, Any]:
         name = key[:-2] if key.endswith("[]") and key not in props else key
         prop = spec.resolve(props.get(name)) or {}
         array = _array_branch(spec, prop)
-        if key != name and (array is not None or not prop):
+        if key.endswith("[]") and (array is not None or not prop):
             # `name[]` repeated: one item per field; object items travel as JSON text (as the SDK sends)
             items = spec.resolve((array or {}).get("items")) or {}
             body[name] = [_form_item(spec, items, value, name) for value in values]

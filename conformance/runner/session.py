@@ -330,7 +330,7 @@ class Session:
         if examples is None:
             phase.result.outcome, phase.result.reason = "skipped", "no examples source"
             return
-        requests = list(examples(operation))
+        requests = list(examples(operation, spec=self.spec))
         if not requests:
             phase.result.outcome, phase.result.reason = (
                 "skipped",
@@ -437,7 +437,7 @@ class Session:
             make = getattr(_strategies(), "requests", None)
             state = copy.deepcopy(self.state) if snapshot else self.state
             try:
-                built = make(operation, mode=mode, state=state) if make is not None else None
+                built = make(operation, mode=mode, state=state, spec=self.spec) if make is not None else None
             except (ValueError, NotImplementedError, LookupError):
                 built = None
             if snapshot:
@@ -487,7 +487,7 @@ class Session:
         examples = getattr(strategies, "examples", None)
         if examples is not None:
             try:
-                candidates = list(examples(creator))
+                candidates = list(examples(creator, spec=self.spec))
             except Exception:  # noqa: BLE001 - examples are a best effort here
                 candidates = []
         for request in candidates[:3]:

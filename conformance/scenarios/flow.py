@@ -33,6 +33,7 @@ from conformance.errors import ConformanceError
 from conformance.exchange import Exchange, Request
 from conformance.runner.partial import looks_unrouted
 from conformance.runner.resources import Created, fill, params_of
+from conformance.runner.safety import body_properties
 from conformance.runner.target import TransportFailure
 
 
@@ -119,6 +120,14 @@ class Flow:
 
     def has(self, *operation_ids: str) -> bool:
         return all(op in self.session.spec.by_id for op in operation_ids)
+
+    def require_fields(self, operation_id: str, *names: str) -> None:
+        """Skip a flow that needs request fields the loaded spec's operation does not have."""
+        op = self.operation(operation_id)
+        declared = body_properties(self.session.spec, op, None)
+        missing = [name for name in names if name not in declared]
+        if missing:
+            raise Skip(f"the spec's {operation_id} has no {', '.join(missing)}")
 
     def call(
         self,

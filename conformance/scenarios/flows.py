@@ -290,6 +290,7 @@ def upload_cancel(session: Any, phase: Any) -> None:
 
 
 def _background(flow: Flow) -> dict[str, Any]:
+    flow.require_fields("createResponse", "background")
     body = {"model": MODEL, "input": "Say hello.", "background": True, "store": True}
     return flow.json(flow.call("createResponse", body=body, created=True))
 

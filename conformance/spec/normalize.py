@@ -5,6 +5,7 @@ Each fix is counted so that `spec info --verbose` can list what was changed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -55,6 +56,11 @@ class _Fixes:
             "discriminator-mapping",
             "discriminators without a mapping given one (or dropped if none derivable)",
         )
+        self.path_params = Normalisation(
+            "path-parameter-name",
+            "a path parameter named unlike the one placeholder of its path template left unmatched"
+            " (`cert_id` for `{certificate_id}`) renamed to the placeholder",
+        )
 
     def all(self) -> list[Normalisation]:
         return [
@@ -65,6 +71,7 @@ class _Fixes:
             self.query_paths,
             self.body_required,
             self.discriminator,
+            self.path_params,
         ]
 
 
@@ -76,6 +83,7 @@ def normalize(document: dict[str, Any]) -> tuple[list[Normalisation], set[str]]:
         document["openapi"] = "3.1.0"
     _move_query_paths(document, fixes.query_paths)
     _require_bodies(document, fixes.body_required)
+    _match_path_params(document, fixes.path_params)
     refs: set[str] = set()
     discriminators: list[tuple[dict[str, Any], str]] = []
     _walk(document, "#", fixes, refs, discriminators)
@@ -213,3 +221,28 @@ def _requires_fields(document: dict[str, Any], schema: Any) -> bool:
         return False
     parts = [schema, *(deref(document, part) for part in schema.get("allOf") or [])]
     return any(isinstance(part, dict) and part.get("required") for part in parts)
+
+
+def _match_path_params(document: dict[str, Any], fix: Normalisation) -> None:
+    for path, item in (document.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        placeholders = set(re.findall(r"\{([^}]+)\}", path))
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if not isinstance(operation, dict):
+                continue
+            params = [*(item.get("parameters") or []), *(operation.get("parameters") or [])]
+            declared = {}
+            for param in params:
+                resolved = deref(document, param)
+                if isinstance(resolved, dict) and resolved.get("in") == "path":
+                    declared[resolved.get("name")] = param
+            missing, extra = placeholders - set(declared), set(declared) - placeholders
+            if len(missing) != 1 or len(extra) != 1:
+                continue
+            old = declared[extra.pop()]
+            renamed = {**deref(document, old), "name": missing.pop()}
+            holder = operation if old in (operation.get("parameters") or []) else item
+            holder["parameters"] = [renamed if p is old else p for p in holder["parameters"]]
+            fix.hit(f"#/paths/{path.replace('~', '~0').replace('/', '~1')}/{method}/parameters")

@@ -131,6 +131,8 @@ def _shape(spec: Spec, operation_id: str) -> Shape:
         return Shape("other")
     if "GET" in methods and len(methods) > 1 and not op.paginated:
         return Shape("singleton", op.path)
+    if op.method == "GET" and op.paginated:
+        return Shape("list", op.path, None)  # a read-only log (audit logs): seeded items, real cursors
     return Shape("other")
 
 

@@ -25,6 +25,7 @@ from conformance.emulator.endpoints.generic import add_object, find_object, item
 from conformance.emulator.items import input_items
 from conformance.emulator.registry import handles
 from conformance.emulator.synth import success_schema, synthesizer
+from conformance.spec import schema_properties
 
 KIND = "response"
 INPUT_ITEMS = "response.input_item"
@@ -109,6 +110,12 @@ def _usage(items: list[dict[str, Any]], output: list[dict[str, Any]], instructio
     }
 
 
+def _declares(ctx: Context, name: str) -> bool:
+    """Whether the loaded spec's request body has the field: an older spec's API had no such feature."""
+    schema = ctx.operation.request_bodies.get("application/json")
+    return schema is not None and name in schema_properties(ctx.spec.document, schema)
+
+
 def _finish(ctx: Context, response: dict[str, Any]) -> dict[str, Any]:
     """A response object that validates: the hand-built fields, the rest synthesised from the request."""
     schema = ctx.spec.operation("getResponse").responses["200"].content["application/json"]
@@ -169,7 +176,7 @@ async def create_response(ctx: Context) -> Response:
         "top_p": body.get("top_p", 1.0),
         **{k: body[k] for k in ECHOED if k in body and k not in ("tool_choice", "tools", "metadata")},
     }
-    if body.get("background") and not body.get("stream"):
+    if body.get("background") and not body.get("stream") and _declares(ctx, "background"):
         # a streamed background response runs to completion in its stream
         response.update(status="queued", output=[], usage=None, completed_at=None)
         response["_pending"] = {"output": output, "usage": response["usage"]}
