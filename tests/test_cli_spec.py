@@ -81,3 +81,12 @@ def test_closed_pipe_is_not_a_traceback():
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 0
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+def test_spec_info_verbose_lists_the_skipped_overlay_entries(tmp_path, capsys):
+    path = tmp_path / "bare.json"
+    path.write_text('{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {}}')
+    assert main(["spec", "info", "--spec", str(path), "--verbose"]) == 0
+    out = capsys.readouterr().out
+    assert "overlay entries skipped (their target is not in this spec):" in out
+    assert "  documented-limits: CreateUploadRequest (the spec has no such schema)" in out

@@ -150,6 +150,7 @@ def test_cache_gives_the_same_document(tmp_path, monkeypatch):
     second = load(str(FIXTURES / "mini31.yaml"))
     assert second.document == first.document
     assert [vars(n) for n in second.normalisations] == [vars(n) for n in first.normalisations]
+    assert second.skipped_overlays == first.skipped_overlays and first.skipped_overlays
 
 
 @pytest.mark.parametrize(
@@ -243,3 +244,44 @@ def test_reference_specs(name, openapi, count):
         fixes = {n.name: n.count for n in spec.normalisations}
         assert fixes["query-in-path-key"] == 6
         assert not any("?" in path for path in spec.document["paths"])
+
+
+def test_overlay_entries_whose_target_the_spec_lacks_are_skipped_and_listed(tmp_path):
+    doc = {
+        "openapi": "3.1.0",
+        "info": {"title": "older", "version": "1"},
+        "paths": {},
+        "components": {
+            "schemas": {
+                "CreateVectorStoreFileBatchRequest": {
+                    "type": "object",
+                    "required": ["file_ids"],
+                    "properties": {"file_ids": {"type": "array", "items": {"type": "string"}}},
+                },
+                "CreateEmbeddingRequest": {
+                    "type": "object",
+                    "properties": {"input": {"type": "string"}, "model": {"type": "string"}},
+                },
+            }
+        },
+    }
+    path = tmp_path / "older.json"
+    path.write_text(json.dumps(doc))
+    spec = load(str(path), use_cache=False)
+    schemas = spec.document["components"]["schemas"]
+    # `files` is not in this spec: "exactly one of file_ids/files" would make the generator send it
+    assert "oneOf" not in schemas["CreateVectorStoreFileBatchRequest"]
+    assert "dimensions" not in schemas["CreateEmbeddingRequest"]["properties"]
+    assert "not" in schemas["CreateEmbeddingRequest"]["properties"]["input"]  # its own field still patched
+    skipped = "\n".join(spec.skipped_overlays)
+    assert (
+        "CreateVectorStoreFileBatchRequest.oneOf (the spec's CreateVectorStoreFileBatchRequest has no `files`)"
+        in skipped
+    )
+    assert "CreateEmbeddingRequest.properties.dimensions" in skipped
+    assert "CreateEmbeddingRequest.allOf" in skipped  # names `dimensions` too
+    assert "CreateUploadRequest (the spec has no such schema)" in skipped
+
+
+def test_the_default_spec_skips_no_overlay_entry(openai_spec):
+    assert openai_spec.skipped_overlays == []

@@ -44,6 +44,7 @@ def summary(spec: Spec, verbose: bool = False) -> dict[str, Any]:
     if verbose:
         data["normalisations"] = [vars(n) for n in spec.normalisations]
         data["overlays"] = [{"name": o.name, "description": o.description} for o in spec.overlays]
+        data["overlay_entries_skipped"] = list(spec.skipped_overlays)
         data["list_operation_ids"] = [op.id for op in spec.operations if op.paginated]
         data["streaming_operation_ids"] = [op.id for op in spec.operations if op.streams]
     return data
@@ -79,6 +80,11 @@ def run_info(args: argparse.Namespace) -> int:
     print("overlays:")
     for overlay in data["overlays"]:
         print(f"  {overlay['name']}: {overlay['description']}")
+    print(
+        f"overlay entries skipped (their target is not in this spec): {len(data['overlay_entries_skipped'])}"
+    )
+    for entry in data["overlay_entries_skipped"]:
+        print(f"  {entry}")
     print("list operations: " + ", ".join(data["list_operation_ids"]))
     print("streaming operations: " + ", ".join(data["streaming_operation_ids"]))
     return 0

@@ -54,6 +54,8 @@ class Spec:
     overlays: list[Overlay]
     operations: list[Operation]
     load_seconds: float
+    # overlay entries whose target this spec lacks (`overlay: Schema.key (why)`), for `spec info -v`
+    skipped_overlays: list[str] = field(default_factory=list)
     by_id: dict[str, Operation] = field(init=False, repr=False)
     _derived: dict[Hashable, Any] = field(init=False, repr=False, default_factory=dict)
     _derived_lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
@@ -130,15 +132,15 @@ def load(source: str = DEFAULT_SOURCE, *, use_cache: bool = True) -> Spec:
         return _loaded[key]
     cached = _read_cache(spec_source) if use_cache else None
     if cached is not None:
-        document, openapi, normalisations = cached
+        document, openapi, normalisations, skipped = cached
     else:
         document = parse(raw, str(source))
         openapi = _check_openapi(document, str(source))
         normalisations, refs = normalize(document)
         check_refs(document, refs, str(source))
-        apply_overlays(document)
+        skipped = apply_overlays(document)
         if use_cache:
-            _write_cache(spec_source, document, openapi, normalisations)
+            _write_cache(spec_source, document, openapi, normalisations, skipped)
     spec = Spec(
         document=document,
         source=spec_source,
@@ -147,6 +149,7 @@ def load(source: str = DEFAULT_SOURCE, *, use_cache: bool = True) -> Spec:
         overlays=list(packaged_overlays()),
         operations=build_index(document),
         load_seconds=0.0,
+        skipped_overlays=skipped,
     )
     spec.load_seconds = time.perf_counter() - started
     if use_cache:
@@ -188,24 +191,30 @@ def _cache_file(source: SpecSource) -> Path | None:
     return None if folder is None else folder / f"{source.sha256}-{_loader_digest()}.json"
 
 
-def _read_cache(source: SpecSource) -> tuple[dict[str, Any], str, list[Normalisation]] | None:
+def _read_cache(source: SpecSource) -> tuple[dict[str, Any], str, list[Normalisation], list[str]] | None:
     path = _cache_file(source)
     try:
         if path is None or not path.exists():
             return None
         data = json.loads(path.read_bytes())
-        return data["document"], data["openapi"], [Normalisation(**n) for n in data["normalisations"]]
+        normalisations = [Normalisation(**n) for n in data["normalisations"]]
+        return data["document"], data["openapi"], normalisations, list(data["skipped_overlays"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def _write_cache(
-    source: SpecSource, document: dict, openapi: str, normalisations: list[Normalisation]
+    source: SpecSource, document: dict, openapi: str, normalisations: list[Normalisation], skipped: list[str]
 ) -> None:
     path = _cache_file(source)
     if path is None:
         return
-    payload = {"document": document, "openapi": openapi, "normalisations": [vars(n) for n in normalisations]}
+    payload = {
+        "document": document,
+        "openapi": openapi,
+        "normalisations": [vars(n) for n in normalisations],
+        "skipped_overlays": skipped,
+    }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

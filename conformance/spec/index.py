@@ -7,7 +7,7 @@ from typing import Any
 
 from conformance.spec.normalize import HTTP_METHODS
 from conformance.spec.overlays import OVERLAY_KEY
-from conformance.spec.refs import deref
+from conformance.spec.refs import deref, schema_properties
 
 CURSOR_PARAMS = ("after", "before")
 SSE = "text/event-stream"
@@ -133,17 +133,6 @@ def _is_list_envelope(doc: dict[str, Any], schema: dict[str, Any]) -> bool:
     props = schema_properties(doc, schema)
     data = deref(doc, props.get("data")) or {}
     return "object" in props and "has_more" in props and _has_type(data, "array")
-
-
-def schema_properties(doc: dict[str, Any], schema: Any, depth: int = 0) -> dict[str, Any]:
-    """The properties of a schema, merged through `$ref` and `allOf`."""
-    schema = deref(doc, schema)
-    if not isinstance(schema, dict) or depth > 16:
-        return {}
-    props = dict(schema.get("properties") or {})
-    for part in schema.get("allOf") or []:
-        props.update(schema_properties(doc, part, depth + 1))
-    return props
 
 
 def _has_type(schema: dict[str, Any], kind: str) -> bool:

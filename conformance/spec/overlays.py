@@ -13,6 +13,7 @@ import yaml
 
 from conformance.spec.data import data_file
 from conformance.spec.normalize import HTTP_METHODS
+from conformance.spec.refs import schema_properties
 
 OVERLAY_KEY = "x-conformance-overlay"
 
@@ -42,27 +43,45 @@ def overlays_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def apply_overlays(document: dict[str, Any], overlays: tuple[Overlay, ...] | None = None) -> list[Overlay]:
-    """Apply each overlay in place; returns those applied."""
-    applied = []
+def apply_overlays(document: dict[str, Any], overlays: tuple[Overlay, ...] | None = None) -> list[str]:
+    """Apply each overlay in place. Returns the entries skipped because the spec lacks their target
+    (a schema, or a field an older spec does not have), as `overlay: Schema.key (why)` lines."""
+    skipped: list[str] = []
     for overlay in packaged_overlays() if overlays is None else overlays:
-        _apply(document, overlay)
-        applied.append(overlay)
-    return applied
+        skipped += _apply(document, overlay)
+    return skipped
 
 
-def _apply(document: dict[str, Any], overlay: Overlay) -> None:
+def _apply(document: dict[str, Any], overlay: Overlay) -> list[str]:
+    skipped = []
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for name, schema in (overlay.data.get("components", {}).get("schemas") or {}).items():
         schemas.setdefault(name, copy.deepcopy(schema))
     for name, patch in (overlay.data.get("schemas") or {}).items():
-        if isinstance(schemas.get(name), dict):
-            _add_absent(schemas[name], patch)
+        if not isinstance(schemas.get(name), dict):
+            skipped.append(f"{overlay.name}: {name} (the spec has no such schema)")
+            continue
+        fields = set(schema_properties(document, schemas[name]))
+        for key, entry in patch.items():
+            if key == "properties":
+                entry = {prop: sub for prop, sub in entry.items() if prop in fields}
+                skipped += [
+                    f"{overlay.name}: {name}.properties.{prop} (the spec's {name} has no `{prop}`)"
+                    for prop in patch[key]
+                    if prop not in entry
+                ]
+            else:
+                missing = sorted(_named_fields(entry) - fields)
+                if missing:
+                    shown = ", ".join(f"`{m}`" for m in missing)
+                    skipped.append(f"{overlay.name}: {name}.{key} (the spec's {name} has no {shown})")
+                    continue
+            _add_absent(schemas[name], {key: entry})
     if overlay.data.get("query_parameters"):
         _patch_query_parameters(document, overlay.data["query_parameters"])
     extra = overlay.data.get("responses")
     if not extra:
-        return
+        return skipped
     template = dict(extra["response"], **{OVERLAY_KEY: overlay.name})
     for item in (document.get("paths") or {}).values():
         for method, operation in item.items():
@@ -72,6 +91,23 @@ def _apply(document: dict[str, Any], overlay: Overlay) -> None:
             for status in extra["statuses"]:
                 if status not in responses and not _covered(responses, status):
                     responses[status] = template
+    return skipped
+
+
+def _named_fields(entry: Any) -> set[str]:
+    """The fields of the patched object an entry names (in `properties` and `required`), through the
+    combinators that apply at the same level (`allOf`, `oneOf`, `not`, `if`/`then`, ...)."""
+    if isinstance(entry, list):
+        return set().union(*(_named_fields(item) for item in entry)) if entry else set()
+    if not isinstance(entry, dict):
+        return set()
+    names = set(entry.get("properties") or {}) | {
+        r for r in entry.get("required") or [] if isinstance(r, str)
+    }
+    for key in ("allOf", "anyOf", "oneOf", "not", "if", "then", "else"):
+        if key in entry:
+            names |= _named_fields(entry[key])
+    return names
 
 
 def _covered(responses: dict[str, Any], status: str) -> bool:

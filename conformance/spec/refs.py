@@ -29,6 +29,17 @@ def deref(document: dict[str, Any], node: Any, limit: int = 64) -> Any:
     return node
 
 
+def schema_properties(doc: dict[str, Any], schema: Any, depth: int = 0) -> dict[str, Any]:
+    """The properties of a schema, merged through `$ref` and `allOf`."""
+    schema = deref(doc, schema)
+    if not isinstance(schema, dict) or depth > 16:
+        return {}
+    props = dict(schema.get("properties") or {})
+    for part in schema.get("allOf") or []:
+        props.update(schema_properties(doc, part, depth + 1))
+    return props
+
+
 def check_refs(document: dict[str, Any], refs: set[str], source: str) -> None:
     for ref in sorted(refs):
         if not ref.startswith("#"):
