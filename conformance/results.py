@@ -8,6 +8,8 @@ without the spec or the target.
       run_id, tool_version          "20261122T012000Z-3f9a1c", conformance.__version__
       spec                          Spec.describe(): source, location, title, version, openapi, sha256
       target                        the base URL, or "emulator" (never a key: URLs lose any userinfo)
+      target_kind                   "real-account" or "test-server" (what the run was allowed to do);
+                                    `left_out()` groups what a real-account target left out, by reason
       options, seed, profile        how the run was started (secrets are redacted when written)
       started, finished             ISO 8601 UTC timestamps
       requests_sent, exit_code      totals; exit codes are those of `conformance.errors`
@@ -61,6 +63,8 @@ OUTCOMES = ("passed", "failed", "not-implemented", "skipped", "error")
 _PRECEDENCE = {"failed": 5, "error": 4, "not-implemented": 3, "passed": 2, "skipped": 1}
 # The base URL used in reproductions when the run targeted the in-process emulator.
 EMULATOR_BASE_URL = "http://127.0.0.1:8000/v1"
+# Every skip reason a real-account target causes says so (runner.selection); the reports group them.
+REAL_ACCOUNT = "on a real-account target"
 
 
 def now() -> str:
@@ -162,6 +166,7 @@ class RunResults:
     tool_version: str = __version__
     spec: dict[str, Any] = field(default_factory=dict)
     target: str = "emulator"
+    target_kind: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
     profile: str | None = None
@@ -187,6 +192,24 @@ class RunResults:
 
     def violations(self) -> list[dict[str, Any]]:
         return [v for op in self.operations for v in op.violations]
+
+    def left_out(self) -> dict[str, int]:
+        """Operation × phase results a real-account target skipped, counted per reason."""
+        counts: dict[str, int] = {}
+        for op in self.operations:
+            if op.outcome == "skipped" and REAL_ACCOUNT in (op.reason or ""):
+                reason = op.reason.split(": ", 1)[-1] if op.phase == "scenarios" else op.reason
+                counts[reason] = counts.get(reason, 0) + 1
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+    def kind_line(self) -> str:
+        """The target kind and what it left out, for the report headers."""
+        kind = self.target_kind or "unknown kind"
+        left = self.left_out()
+        if not left:
+            return f"{kind}: nothing left out"
+        listed = "; ".join(f"{count} × {reason}" for reason, count in left.items())
+        return f"{kind}: left out {sum(left.values())} operation × phase results ({listed})"
 
     def new_violations(self) -> list[dict[str, Any]]:
         return [v for v in self.violations() if is_new(v)]

@@ -149,6 +149,7 @@ def print_summary(results: Any, folder: Any) -> None:
         f"({line}); {counts['new_violations']} violations; {results.requests_sent} requests",
         file=out,
     )
+    print(f"target kind {results.kind_line()}", file=out)
     failed = [r for r in results.operations if r.outcome == "failed"]
     for r in failed[:20]:
         checks = sorted({v.get("check") for v in r.new_violations()})

@@ -136,6 +136,11 @@ class Store:
             ids = self._children.get((kind, parent), {})
             return [copier(table[key][2]) for key in ids]
 
+    def kinds(self) -> list[str]:
+        """The kinds that hold at least one object (tests count what a run left behind)."""
+        with self.lock:
+            return sorted(kind for kind, table in self._objects.items() if table)
+
     def count(self, kind: str, parent: str | None = None) -> int:
         with self.lock:
             return len(self._children.get((kind, parent), {}))

@@ -152,6 +152,7 @@ def render(results: RunResults) -> str:
             f"(OpenAPI {spec.get('openapi', '?')}, {spec.get('source', '')})",
         ),
         ("spec sha256", spec.get("sha256", "")),
+        ("target kind", results.kind_line()),
         ("run", results.run_id + (f" (merged from {len(results.shards)} runs)" if results.shards else "")),
         ("tool", f"openai-conformance {results.tool_version}"),
         ("seed / profile", f"{results.seed if results.seed is not None else '–'} / {results.profile or '–'}"),

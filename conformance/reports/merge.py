@@ -30,6 +30,7 @@ def merge_runs(runs: list[RunResults], *, allow_mixed_specs: bool = False) -> Ru
         tool_version=first.tool_version,
         spec=first.spec,
         target=targets[0] if len(targets) == 1 else ", ".join(targets),
+        target_kind=first.target_kind if len({r.target_kind for r in runs}) == 1 else None,
         options=first.options,
         seed=first.seed if len({r.seed for r in runs}) == 1 else None,
         profile=first.profile if len({r.profile for r in runs}) == 1 else None,

@@ -25,6 +25,8 @@ def render(results: RunResults) -> str:
         + (f" · seed {results.seed}" if results.seed is not None else "")
         + (f" · profile {results.profile}" if results.profile else ""),
         "",
+        f"Target kind: {results.kind_line()}",
+        "",
         f"{len(rows)} operations, {len(results.operations)} operation × phase results, "
         f"{results.requests_sent} requests. "
         f"Violations: **{counts['new_violations']} new**, {counts['accepted_violations']} accepted by the baseline.",

@@ -15,12 +15,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from conformance.errors import ConformanceError
 from conformance.spec import DEFAULT_SOURCE
 
 PHASES = ("examples", "positive", "negative", "stateful", "scenarios")
 EMULATOR_TARGETS = ("emulator", "emulator-http")
+TARGET_KINDS = ("real-account", "test-server")
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 ENV_PREFIX = "OPENAI_CONFORMANCE_"
 # pytest options are namespaced so they never collide with another plugin's (pytest-timeout's --timeout,
 # pytest-profiling's --profile): `pytest --pyargs conformance.suite --oc-target URL`.
@@ -113,6 +116,21 @@ def _target(text: Any) -> str:
     )
 
 
+def _target_kind(text: Any) -> str:
+    value = str(text).strip()
+    if value not in TARGET_KINDS:
+        raise ValueError(f"expected one of {', '.join(TARGET_KINDS)}")
+    return value
+
+
+def default_kind(target: str) -> str:
+    """The emulator and servers on this machine are test servers; any other URL is a real account."""
+    if target in EMULATOR_TARGETS:
+        return "test-server"
+    host = urlsplit(target).hostname or ""
+    return "test-server" if host in LOCAL_HOSTS or host.startswith("127.") else "real-account"
+
+
 @dataclass(frozen=True)
 class Option:
     """One run option: its name on every surface, how to parse it, and its help."""
@@ -142,6 +160,14 @@ OPTIONS: tuple[Option, ...] = (
         "'emulator' (the bundled emulator in-process, the default), 'emulator-http' (the same served "
         "by uvicorn on a free local port), or a base URL such as https://api.openai.com/v1",
         "TARGET",
+    ),
+    Option(
+        "target_kind",
+        _target_kind,
+        "'real-account' (a paid account: costly and administration operations left out, generations "
+        "clamped, only the run's own objects changed) or 'test-server' (everything runs). Default: "
+        "test-server for the emulator and localhost, real-account for any other URL",
+        "KIND",
     ),
     Option(
         "spec",
@@ -205,6 +231,7 @@ BY_NAME = {option.name: option for option in OPTIONS}
 @dataclass
 class RunConfig:
     target: str = "emulator"
+    target_kind: str | None = None  # None: `default_kind(target)`
     spec: str = DEFAULT_SOURCE
     api_key_env: str = "OPENAI_API_KEY"
     organization: str | None = None
@@ -233,6 +260,15 @@ class RunConfig:
     def is_emulator(self) -> bool:
         return self.target in EMULATOR_TARGETS
 
+    @property
+    def kind(self) -> str:
+        """real-account or test-server: what the run may do to the target."""
+        return self.target_kind or default_kind(self.target)
+
+    @property
+    def real_account(self) -> bool:
+        return self.kind == "real-account"
+
     def api_key(self) -> str | None:
         """The key from the environment; never stored in results or printed."""
         return os.environ.get(self.api_key_env) or None
@@ -247,6 +283,7 @@ class RunConfig:
             elif isinstance(value, tuple):
                 value = f"{value[0]}/{value[1]}"
             data[option.name] = value
+        data["target_kind"] = self.kind
         return data
 
     def to_args(self, prefix: str = PYTEST_PREFIX) -> list[str]:

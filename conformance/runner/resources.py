@@ -16,6 +16,7 @@ from conformance.exchange import Exchange
 from conformance.spec import Operation, Spec
 
 _PARAM = re.compile(r"\{([^}]+)\}")
+RUN_ITEM = "/threads/{thread_id}/runs/{run_id}"
 
 
 def params_of(template: str) -> list[str]:
@@ -99,11 +100,13 @@ class Resources:
         if operation.method == "DELETE":
             self.forget(exchange.request.path)
             return None
-        if operation.method != "POST" or operation.path not in self.items or not response.is_json:
+        if operation.method != "POST" or not response.is_json:
             return None
         body = response.json()
         if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"]:
             return None
+        if operation.path not in self.items:
+            return self._record_run_and_thread(operation, body)
         item = self.items[operation.path]
         params = dict(match_path(operation.path, exchange.request.path) or exchange.request.path_params)
         params = {k: str(v) for k, v in params.items()}
@@ -116,6 +119,20 @@ class Resources:
             created.stored = (self._default(store) if value is None else value) is True
         self.created.append(created)
         return created
+
+    def _record_run_and_thread(self, operation: Operation, body: dict) -> Created | None:
+        """createThreadAndRun (POST /threads/runs) makes a thread and a run below it: track both, so the
+        clean-up cancels the run and deletes the thread."""
+        thread_id, thread_item, run_item = body.get("thread_id"), "/threads/{thread_id}", RUN_ITEM
+        if body.get("object") != "thread.run" or not isinstance(thread_id, str) or run_item not in self.cleanups:
+            return None
+        thread = Created(thread_id, operation.id, thread_item, {"thread_id": thread_id}, "thread")
+        thread.cleanup = self.cleanups.get(thread_item)
+        self.created.append(thread)
+        params = {"thread_id": thread_id, "run_id": body["id"]}
+        run = Created(body["id"], operation.id, run_item, params, "thread.run", self.cleanups[run_item])
+        self.created.append(run)
+        return run
 
     def _body_properties(self, operation: Operation) -> dict:
         from conformance.runner.safety import body_properties

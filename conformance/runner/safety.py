@@ -2,7 +2,9 @@
 
 Tagging puts `metadata.conformance_run=<run id>` on every create request whose schema has a `metadata`
 object, so a person (or a later clean-up) can tell the run's objects apart. Clamping keeps generations
-short on a paid target: token limits are capped and `n`-style counts set to 1.
+short on a paid target: token limits are capped and `n`-style counts set to 1, always inside the
+bounds the spec declares for the field (createRun's `max_completion_tokens` has `minimum: 256`), so a
+clamped request is still a valid one.
 """
 
 from __future__ import annotations
@@ -25,6 +27,31 @@ def body_properties(spec: Spec, operation: Operation, media_type: str | None) ->
     if schema is None and operation.request_bodies:
         schema = next(iter(operation.request_bodies.values()))
     return schema_properties(spec.document, schema) if schema else {}
+
+
+def bounds(spec: Spec, schema: Any, depth: int = 0) -> tuple[float | None, float | None]:
+    """The `minimum`/`maximum` a numeric field declares, through `$ref` and `anyOf`/`oneOf`/`allOf`."""
+    node = spec.resolve(schema)
+    if not isinstance(node, dict) or depth > 8:
+        return None, None
+    low, high = node.get("minimum"), node.get("maximum")
+    for key in ("anyOf", "oneOf", "allOf"):
+        for branch in node.get(key) or []:
+            b_low, b_high = bounds(spec, branch, depth + 1)
+            low = b_low if low is None else low if b_low is None else max(low, b_low)
+            high = b_high if high is None else high if b_high is None else min(high, b_high)
+    return low, high
+
+
+def within(spec: Spec, schema: Any, wanted: int) -> int:
+    """`wanted`, moved inside the field's declared bounds."""
+    low, high = bounds(spec, schema)
+    value = wanted
+    if high is not None and value > high:
+        value = int(high)
+    if low is not None and value < low:
+        value = int(low) if float(low).is_integer() else int(low) + 1
+    return value
 
 
 def tag(request: Request, spec: Spec, operation: Operation, run_id: str) -> Request:
@@ -50,7 +77,8 @@ def tag(request: Request, spec: Spec, operation: Operation, run_id: str) -> Requ
 def clamp(request: Request, spec: Spec, operation: Operation) -> Request:
     """Cap token limits and counts; add a token cap when the schema has one and the request did not set it.
 
-    A negative request keeps the value it breaks, so the breakage survives.
+    Every cap stays inside the field's declared bounds. A negative request keeps the value it breaks,
+    so the breakage survives.
     """
     if not isinstance(request.body, dict):
         return request
@@ -61,19 +89,27 @@ def clamp(request: Request, spec: Spec, operation: Operation) -> Request:
         if name in broken:
             continue
         value = body.get(name)
-        if isinstance(value, int) and not isinstance(value, bool) and value > TOKEN_CAP:
-            body[name] = TOKEN_CAP
+        if _is_int(value):
+            cap = within(spec, properties.get(name), TOKEN_CAP)
+            if value > cap:
+                body[name] = cap
     if request.mode != "negative" and not any(name in body for name in TOKEN_LIMITS):
         for name in ("max_completion_tokens", "max_output_tokens"):
             if name in properties:
-                body[name] = TOKEN_CAP
+                body[name] = within(spec, properties[name], TOKEN_CAP)
                 break
     for name in COUNTS:
         value = body.get(name)
-        if name not in broken and isinstance(value, int) and not isinstance(value, bool) and value > 1:
-            body[name] = 1
+        if name not in broken and _is_int(value):
+            cap = within(spec, properties.get(name), 1)
+            if value > cap:
+                body[name] = cap
     if body == request.body:
         return request
     request = copy.copy(request)
     request.body = body
     return request
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

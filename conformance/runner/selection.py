@@ -6,12 +6,13 @@ import fnmatch
 from dataclasses import dataclass
 
 from conformance.errors import ConformanceError
+from conformance.results import REAL_ACCOUNT
 from conformance.runner.config import RunConfig
 from conformance.runner.verdict import promised
 from conformance.spec import Operation
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-# POSTs that spend real money or quota: left out on a non-emulator target unless --allow-costly.
+# POSTs that spend real money or quota: left out on a real-account target unless --allow-costly.
 COSTLY_PATHS = (
     "/images/*",
     "/audio/speech",
@@ -29,8 +30,15 @@ COSTLY_PATHS = (
     "/realtime/calls/*",
 )
 # Organization administration changes a real account for everyone (invites send e-mail, projects cannot
-# be deleted): also left out on a non-emulator target unless --allow-costly.
+# be deleted): also left out on a real-account target unless --allow-costly.
 ADMIN_PREFIXES = ("/organization/", "/projects/")
+# Skip reasons of a real-account target; the reports list them as what the target kind left out.
+COSTLY = f"costly operation, left out {REAL_ACCOUNT} (--allow-costly or --target-kind test-server runs it)"
+ADMIN = (
+    f"changes organization settings, left out {REAL_ACCOUNT} "
+    "(--allow-costly or --target-kind test-server runs it)"
+)
+NOT_OWNED = f"would change an object this run did not create, left out {REAL_ACCOUNT}"
 
 
 def matches(operation: Operation, pattern: str) -> bool:
@@ -94,9 +102,9 @@ def select(operations: list[Operation], config: RunConfig) -> list[Selected]:
 def skip_reason(operation: Operation, config: RunConfig) -> str | None:
     if config.read_only and operation.method not in SAFE_METHODS:
         return "--read-only: sends only safe requests"
-    if not config.is_emulator and not config.allow_costly:
+    if config.real_account and not config.allow_costly:
         if is_costly(operation):
-            return "costly operation (pass --allow-costly to include it)"
+            return COSTLY
         if is_admin_change(operation):
-            return "changes organization settings (pass --allow-costly to include it)"
+            return ADMIN
     return None

@@ -25,7 +25,7 @@ from conformance.runner.config import RunConfig
 from conformance.runner.partial import looks_unrouted
 from conformance.runner.resources import Created, Resources, fill, params_of
 from conformance.runner.safety import body_properties, clamp, tag
-from conformance.runner.selection import SAFE_METHODS, Selected, select, skip_reason
+from conformance.runner.selection import NOT_OWNED, SAFE_METHODS, Selected, select, skip_reason
 from conformance.runner.target import Interrupted, Target, TransportFailure
 from conformance.runner.verdict import accept, is_relaxed, relaxed_check_config, run_baseline, run_profile
 from conformance.spec import Operation, Spec, load
@@ -101,6 +101,7 @@ class Session:
             run_id=self.run_id,
             spec=self.spec.describe(),
             target=config.target,
+            target_kind=config.kind,
             options=config.public(),
             seed=config.seed,
             profile=self.profile.name if self.profile is not None else None,
@@ -205,7 +206,7 @@ class Session:
         request = tag(request, self.spec, operation, self.run_id)
         if self.profile is not None and request.mode == "positive":
             request = without_fields(request, self.profile.unsupported_fields(operation.id))
-        if not self.config.is_emulator:
+        if self.config.real_account:
             request = clamp(request, self.spec, operation)
         return request
 
@@ -215,9 +216,12 @@ class Session:
             return None
         if self.config.read_only:
             return "--read-only"
-        if not self.config.is_emulator and params_of(operation.path):
+        left_out = skip_reason(operation, self.config)  # a scenario step may be a costly create
+        if left_out is not None:
+            return left_out
+        if self.config.real_account and params_of(operation.path):
             if not self.resources.owns(request.path, operation.path):
-                return "would change an object this run did not create"
+                return NOT_OWNED
         return None
 
     def judge(self, exchange: Exchange) -> list[Any]:

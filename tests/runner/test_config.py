@@ -81,3 +81,34 @@ def test_public_options_never_hold_the_key(monkeypatch: pytest.MonkeyPatch) -> N
     config = resolve({"target": "https://api.openai.com/v1"}, pyproject=False)
     assert config.api_key() == "sk-secret-value"
     assert "sk-secret-value" not in repr(config.public())
+
+
+@pytest.mark.parametrize(
+    ("target", "kind"),
+    [
+        ("emulator", "test-server"),
+        ("emulator-http", "test-server"),
+        ("http://127.0.0.1:8080/v1", "test-server"),
+        ("http://localhost:8000/v1", "test-server"),
+        ("https://api.openai.com/v1", "real-account"),
+        ("https://llm.example.com/v1", "real-account"),
+    ],
+)
+def test_the_target_kind_follows_the_target(target: str, kind: str) -> None:
+    config = resolve({"target": target}, environ={}, pyproject=False)
+    assert config.kind == kind and config.real_account is (kind == "real-account")
+    assert config.public()["target_kind"] == kind
+
+
+def test_the_target_kind_comes_from_every_source(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[tool.openai-conformance]\ntarget-kind = "test-server"\n')
+    local = {"target": "https://staging.example.com/v1"}
+    assert resolve(local, environ={}, pyproject=pyproject).kind == "test-server"
+    environ = {"OPENAI_CONFORMANCE_TARGET_KIND": "real-account"}
+    config = resolve({"target": "http://127.0.0.1:9/v1"}, environ=environ, pyproject=pyproject)
+    assert config.kind == "real-account" and config.sources["target_kind"] == "OPENAI_CONFORMANCE_TARGET_KIND"
+    config = resolve({**local, "target_kind": "real-account"}, environ={}, pyproject=pyproject)
+    assert config.kind == "real-account" and config.to_args()[-1] == "--oc-target-kind=real-account"
+    with pytest.raises(ConformanceError, match="--target-kind: invalid value 'paid'"):
+        resolve({"target_kind": "paid"}, environ={}, pyproject=False)

@@ -37,7 +37,10 @@ def test_emulator_subset_conforms_and_reports_every_operation(tmp_path: Path, ca
 def test_non_conforming_target_exits_1_and_names_the_violation(tmp_path, capsys, serve, recorder) -> None:
     rec = recorder({("GET", "/v1/models"): json_response({"object": "list", "data": "not a list"})})
     url = serve(rec.app)
-    code = run("--target", url, "--include", "Models", "--phases", "positive", "--report-dir", str(tmp_path))
+    code = run(
+        "--target", url, "--target-kind", "real-account", "--include", "Models", "--phases", "positive",
+        "--report-dir", str(tmp_path),
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "FAILED positive  listModels" in out
