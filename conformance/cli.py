@@ -19,6 +19,7 @@ from conformance.errors import EXIT_USAGE, ConformanceError
 COMMANDS = [
     "spec",
     "checks",
+    "deviations",
     "report",
     "baseline",
     "proxy",

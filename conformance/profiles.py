@@ -52,7 +52,6 @@ ASPECTS: dict[str, str] = {
     "error.envelope:type": "the status/`type` table (spec/error_types.yaml) is not enforced",
     "response.headers:<header>": "that response header need not be sent (e.g. response.headers:x-request-id)",
     "object.invariants:id-prefix": "object ids need not carry OpenAI's prefixes (file-, batch_, ...)",
-    "pagination.page:empty-cursors": "first_id/last_id may be null on an empty page",
     "sse.stream:schema": "stream events are not validated against their schemas (grammar still is)",
 }
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -194,8 +193,6 @@ class Profile:
             )
         if self.relaxes("object.invariants", "id-prefix"):
             out["id_prefixes"] = False
-        if self.relaxes("pagination.page", "empty-cursors"):
-            out["relax_empty_list_cursors"] = True
         if self.relaxes("sse.stream", "schema"):
             out["stream_schema"] = False
         return out

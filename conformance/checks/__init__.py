@@ -29,9 +29,11 @@ Contract tables the spec lacks ship in the `spec` data package: `error_types.yam
 `type`), `objects.yaml` (id prefixes, delete answers, timestamp fields), `streams.yaml` (the grammar
 of each stream kind).
 
-Relaxations (documented, on by default):
-- `first_id`/`last_id` may be null on an empty list (the spec declares required strings, the real
-  API answers null); `CheckConfig(relax_empty_list_cursors=False)` turns it off.
+Known deviations: a violation that `spec/deviations.yaml` explains (the real API does it too, with
+recorded evidence) is returned with `known_deviation` set to the entry's id and does not fail a run;
+`CheckConfig(strict_spec=True)` judges by the letter of the spec (`conformance.checks.deviations`).
+
+Relaxations (documented, on by default; spec ambiguities rather than API deviations):
 - a JSON body declared as a bare string (file downloads) accepts any content type and body.
 - createRun / createThreadAndRun / submitToolOuputsToRun may answer text/event-stream on
   `stream: true` although the spec declares only JSON.
@@ -53,6 +55,7 @@ from collections.abc import Iterable
 
 from conformance.checks import errors, http, lifecycle, objects, pagination, streaming  # noqa: F401  (registers)
 from conformance.checks.context import Context, match_operation
+from conformance.checks.deviations import known_deviation
 from conformance.checks.model import (
     CHECKS,
     FAMILIES,
@@ -117,5 +120,8 @@ def run_checks(
     found: list[Violation] = []
     for rule in rules:
         found.extend(rule.run(ctx, exchange))
+    if not ctx.config.strict_spec:
+        for violation in found:
+            violation.known_deviation = known_deviation(violation, exchange)
     found.sort(key=lambda v: v.severity != "error")
     return found

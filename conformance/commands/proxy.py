@@ -10,7 +10,7 @@ from pathlib import Path
 
 import uvicorn
 
-from conformance.commands import add_spec_option
+from conformance.commands import add_spec_option, add_strict_spec_option
 from conformance.errors import ConformanceError
 from conformance.proxy.app import DEFAULT_STREAM_TIMEOUT, DEFAULT_TIMEOUT, ProxyApp
 from conformance.proxy.cassette import CassetteWriter, upstream_parts
@@ -62,6 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--record", type=Path, metavar="FILE", help="write a redacted cassette (JSON Lines) of every exchange"
     )
     add_spec_option(parser)
+    add_strict_spec_option(parser)
     parser.add_argument(
         "--report-dir",
         type=Path,
@@ -131,9 +132,12 @@ def run_proxy(args: argparse.Namespace) -> int:
             "record": str(args.record) if args.record else None,
             "timeout": args.timeout,
             "stream_timeout": args.stream_timeout,
+            "strict_spec": args.strict_spec,
         },
     )
-    observer = Observer(spec, results, None if args.quiet else stderr_printer, verbose=args.verbose)
+    observer = Observer(
+        spec, results, None if args.quiet else stderr_printer, verbose=args.verbose, strict_spec=args.strict_spec
+    )
     writer = CassetteWriter(args.record, args.upstream, spec) if args.record else None
     sock = bind(host, port)
     session = Session(observer, writer)

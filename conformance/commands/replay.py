@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from conformance.commands import add_spec_option
+from conformance.commands import add_spec_option, add_strict_spec_option
 from conformance.proxy.observer import stderr_printer
 from conformance.proxy.replay import replay
 from conformance.redact import redact
@@ -43,12 +43,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--report-dir", type=Path, metavar="DIR", help="also write the reports into DIR")
     parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     parser.add_argument("--quiet", "-q", action="store_true", help="do not print each violation")
+    add_strict_spec_option(parser)
     parser.set_defaults(handler=run_replay)
 
 
 def run_replay(args: argparse.Namespace) -> int:
     spec = load(args.spec)
-    observer = replay(args.cassette, spec, None if args.quiet or args.json else stderr_printer)
+    observer = replay(
+        args.cassette, spec, None if args.quiet or args.json else stderr_printer, strict_spec=args.strict_spec
+    )
     code = observer.finish()
     if args.report_dir is not None:
         folder = write_reports(observer.results, args.report_dir)

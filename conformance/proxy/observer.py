@@ -14,12 +14,12 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from conformance.checks import Violation, match_operation, run_checks
+from conformance.checks import CheckConfig, Violation, match_operation, run_checks
 from conformance.errors import EXIT_OK, EXIT_UNREACHABLE
 from conformance.exchange import Exchange, Request
 from conformance.proxy.cassette import Capture, CassetteWriter, to_exchange, to_record, to_request
 from conformance.redact import redact_text
-from conformance.results import OperationResult, RunResults
+from conformance.results import OperationResult, RunResults, deviations_line
 from conformance.spec import Spec
 
 PHASE = "traffic"  # the phase of every result the proxy and replay produce
@@ -37,9 +37,9 @@ VIOLATION_CODES = (
 )
 
 
-def judge(exchange: Exchange, spec: Spec) -> list[Violation]:
+def judge(exchange: Exchange, spec: Spec, config: CheckConfig | None = None) -> list[Violation]:
     """Every check on one exchange (the one place the proxy calls the checks)."""
-    return list(run_checks(exchange, spec))
+    return list(run_checks(exchange, spec, config=config))
 
 
 def stderr_printer(line: str) -> None:
@@ -50,9 +50,15 @@ class Observer:
     """Judges records one by one, prints each violation as one line and fills a `RunResults`."""
 
     def __init__(
-        self, spec: Spec, results: RunResults, printer: Printer | None = stderr_printer, verbose: bool = False
+        self,
+        spec: Spec,
+        results: RunResults,
+        printer: Printer | None = stderr_printer,
+        verbose: bool = False,
+        strict_spec: bool = False,
     ) -> None:
         self.spec = spec
+        self.check_config = CheckConfig(strict_spec=strict_spec)
         self.results = results
         self.printer = printer
         self.verbose = verbose  # also print one line per exchange
@@ -69,7 +75,7 @@ class Observer:
         # Traffic outside the spec (no operation matches), and responses the client walked away
         # from, are forwarded and counted, not judged.
         judged = exchange is not None and request.operation_id is not None and not record.get("client_left")
-        violations = judge(exchange, self.spec) if judged else []
+        violations = judge(exchange, self.spec, self.check_config) if judged else []
         error = record.get("proxy_error")
         # The checks see a bad body or a cut stream themselves; a proxy violation covers the rest
         # (no response at all) so that every broken exchange counts once.
@@ -93,9 +99,8 @@ class Observer:
             self._print("EXCHANGE", request, exchange, f"{elapsed * 1000:.0f} ms {verdict}")
         for violation in violations:
             result.add_violation(violation, base_url=self.results.target)
-            self._print(
-                "VIOLATION", request, exchange, f"[{violation.check}] {violation.path}: {violation.message}"
-            )
+            kind = "DEVIATION" if violation.known_deviation else "VIOLATION"
+            self._print(kind, request, exchange, f"[{violation.check}] {violation.path}: {violation.message}")
         if record.get("client_left"):
             result.reason = _reason(
                 result.reason, "client_left", "the client disconnected mid-response (not judged)"
@@ -164,8 +169,8 @@ class Observer:
     def summary(self) -> str:
         counts = self.results.counts()
         text = (
-            f"{self.exchanges} exchanges, {len(self._ops)} operations, {counts['violations']} violations "
-            f"({counts['failed']} operations failed)"
+            f"{self.exchanges} exchanges, {len(self._ops)} operations, {counts['new_violations']} violations "
+            f"({counts['failed']} operations failed), {deviations_line(self.results.violations())}"
         )
         if self.proxy_errors:
             text += ", upstream problems: " + ", ".join(

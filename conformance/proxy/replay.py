@@ -14,15 +14,17 @@ from conformance.results import RunResults
 from conformance.spec import Spec
 
 
-def replay(path: Path | str, spec: Spec, printer: Printer | None = stderr_printer) -> Observer:
+def replay(
+    path: Path | str, spec: Spec, printer: Printer | None = stderr_printer, strict_spec: bool = False
+) -> Observer:
     """Judge every exchange of a cassette; the observer holds the results (call `finish()`)."""
     header = read_header(path) or {}
     results = RunResults(
         spec=spec.describe(),
         target=str(header.get("upstream") or f"cassette:{Path(path).name}"),
-        options={"mode": "replay", "cassette": str(path), "recorded_with": header.get("spec")},
+        options={"mode": "replay", "strict_spec": strict_spec, "cassette": str(path), "recorded_with": header.get("spec")},
     )
-    observer = Observer(spec, results, printer)
+    observer = Observer(spec, results, printer, strict_spec=strict_spec)
     for record in read_cassette(path):
         try:
             observer.observe(record)

@@ -12,7 +12,7 @@ from html import escape
 from typing import Any
 
 from conformance.reports import matrix
-from conformance.results import OUTCOMES, RunResults, is_new
+from conformance.results import OUTCOMES, RunResults, deviations_line, is_new
 
 MAX_VIOLATIONS_PER_OPERATION = 50
 _LABEL = {
@@ -142,7 +142,8 @@ def render(results: RunResults) -> str:
         f'<header><h1><span class="verdict {verdict_class}" id="verdict">{verdict}</span>'
         f"{escape(results.target)}</h1>",
         f"<div>{counts['new_violations']} new violations, {counts['accepted_violations']} accepted by the "
-        f"baseline, {len(rows)} operations, {results.requests_sent} requests</div>",
+        f"baseline, {len(rows)} operations, {results.requests_sent} requests; "
+        f"{deviations_line(results.violations())}</div>",
         '<dl class="meta">',
     ]
     meta = [
@@ -321,6 +322,8 @@ def _violation(phase: str, v: dict[str, Any]) -> str:
         f" <em>accepted: {escape(str(accepted.get('reason', '')))}"
         f"{' until ' + escape(str(accepted['expires'])) if accepted.get('expires') else ''}</em>"
         if accepted
+        else f" <em>known deviation: {escape(str(v['known_deviation']))}</em>"
+        if v.get("known_deviation")
         else ""
     )
     parts = [

@@ -78,9 +78,14 @@ def _case(suite: ET.Element, result: OperationResult, counts: dict[str, int]) ->
             "not implemented by the target" if result.outcome == "not-implemented" else ""
         )
         ET.SubElement(case, "skipped", message=f"{result.outcome}: {reason}".rstrip(": "))
-    accepted = [v for v in result.violations if not is_new(v)]
+    accepted = [v for v in result.violations if v.get("accepted")]
     out = [f"{result.requests} requests, {result.examples} examples"]
     out += [f"accepted by baseline ({v['accepted'].get('reason')}): {_headline(v)}" for v in accepted]
+    out += [
+        f"known deviation {v['known_deviation']}: {_headline(v)}"
+        for v in result.violations
+        if v.get("known_deviation") and not v.get("accepted")
+    ]
     ET.SubElement(case, "system-out").text = _clip("\n".join(out))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from conformance.reports import matrix
-from conformance.results import OUTCOMES, RunResults
+from conformance.results import OUTCOMES, RunResults, deviations_line
 
 MAX_LISTED = 20
 _VERDICT = {0: "PASS", 1: "FAIL: new violations", 2: "ERROR: usage", 3: "ERROR: target unreachable"}
@@ -29,7 +29,8 @@ def render(results: RunResults) -> str:
         "",
         f"{len(rows)} operations, {len(results.operations)} operation × phase results, "
         f"{results.requests_sent} requests. "
-        f"Violations: **{counts['new_violations']} new**, {counts['accepted_violations']} accepted by the baseline.",
+        f"Violations: **{counts['new_violations']} new**, {counts['accepted_violations']} accepted by the baseline; "
+        f"{deviations_line(results.violations())}.",
         "",
         "| outcome | " + " | ".join(OUTCOMES) + " |",
         "|---|" + "---:|" * len(OUTCOMES),

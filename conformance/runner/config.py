@@ -199,6 +199,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("retries", int, "retries on 429/502/503, honouring retry-after (default 2)", "N"),
     Option("read_only", _bool, "send only safe requests (GET, HEAD, OPTIONS)", flag=True),
     Option("allow_costly", _bool, "on a non-emulator target, also run costly operations", flag=True),
+    Option(
+        "strict_spec",
+        _bool,
+        "judge by the letter of the spec: findings the known-deviations table explains count as violations",
+        flag=True,
+    ),
     Option("shard", _shard, "run only shard I of N (deterministic split of the operations)", "I/N"),
     Option("report_dir", Path, "folder for the reports (default reports)", "DIR"),
     Option("progress", _bool, "show a progress display (default: on a terminal, not under CI)", flag=True),
@@ -248,6 +254,7 @@ class RunConfig:
     retries: int = 2
     read_only: bool = False
     allow_costly: bool = False
+    strict_spec: bool = False
     shard: tuple[int, int] | None = None
     report_dir: Path = Path("reports")
     progress: bool | None = None

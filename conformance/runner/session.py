@@ -113,7 +113,7 @@ class Session:
         self.database = database
         self.shrink = shrink
         self.stopped: ConformanceError | None = None
-        self.check_config = relaxed_check_config(self.profile, CheckConfig())
+        self.check_config = relaxed_check_config(self.profile, CheckConfig(strict_spec=config.strict_spec))
         self.state = _new_state()
         self.target = Target(config, self.spec, app=app)
         self.cleaned: list[tuple[str, int | str]] = []
