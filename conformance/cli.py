@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from conformance import __version__
-from conformance.errors import EXIT_USAGE, ConformanceError
+from conformance.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, ConformanceError, Terminated
 
 # One module per subcommand, in `conformance.commands`.
 COMMANDS = [
@@ -75,9 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConformanceError as exc:
         print(f"openai-conformance: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except Terminated:
+        print("openai-conformance: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("openai-conformance: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`... | head`): stop quietly, as other command-line tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -8,6 +8,8 @@ EXIT_VIOLATIONS = 1
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
 EXIT_BUDGET = 4
+EXIT_INTERRUPTED = 130  # Ctrl-C: the clean-up ran, the partial reports are written
+EXIT_TERMINATED = 143  # SIGTERM (a CI timeout): the same
 
 
 class ConformanceError(Exception):
@@ -31,3 +33,7 @@ class TargetUnreachable(ConformanceError):
 
 class BudgetSpent(ConformanceError):
     exit_code = EXIT_BUDGET
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so the run cleans up and writes its reports."""

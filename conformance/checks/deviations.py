@@ -86,7 +86,9 @@ class Deviation:
         response = exchange.response.json() if exchange.response.is_json else None
         for side, body in (("request", request), ("response", response)):
             wanted = self.when.get(side) or {}
-            if wanted and not (isinstance(body, dict) and all(body.get(k, _MISSING) == v for k, v in wanted.items())):
+            if wanted and not (
+                isinstance(body, dict) and all(body.get(k, _MISSING) == v for k, v in wanted.items())
+            ):
                 return False
         if self.recorded_before is not None:
             recorded = _recorded_on(exchange)

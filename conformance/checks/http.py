@@ -73,7 +73,6 @@ def is_stream(exchange: Exchange) -> bool:
     return exchange.response.events is not None or exchange.response.media_type == SSE
 
 
-
 @check(
     "transport",
     family="http",
@@ -82,6 +81,7 @@ def is_stream(exchange: Exchange) -> bool:
 )
 def transport(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
     return iter(())
+
 
 @check(
     "response.status",

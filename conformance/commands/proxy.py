@@ -136,7 +136,11 @@ def run_proxy(args: argparse.Namespace) -> int:
         },
     )
     observer = Observer(
-        spec, results, None if args.quiet else stderr_printer, verbose=args.verbose, strict_spec=args.strict_spec
+        spec,
+        results,
+        None if args.quiet else stderr_printer,
+        verbose=args.verbose,
+        strict_spec=args.strict_spec,
     )
     writer = CassetteWriter(args.record, args.upstream, spec) if args.record else None
     sock = bind(host, port)

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from typing import Any
 
-from conformance.errors import EXIT_BUDGET, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, ConformanceError
+from conformance.errors import (
+    EXIT_BUDGET,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    ConformanceError,
+    Terminated,
+)
 from conformance.runner.config import RunConfig, add_options, resolve
 
 EXIT_CODES = """exit codes:
@@ -99,15 +107,17 @@ def handle(args: argparse.Namespace) -> int:
     import pytest
 
     from conformance.results import new_run_id
-    from conformance.runner import plugin
+    from conformance.runner import plugin, stops
 
     config = prepare(args)
     run_id = new_run_id()
     plugin.LAST.clear()
-    code = pytest.main(pytest_args(config, run_id, list(args.pytest_args or [])))
+    with stops.stoppable():
+        code = pytest.main(pytest_args(config, run_id, list(args.pytest_args or [])))
+    stop = Terminated if stops.received() == signal.SIGTERM else KeyboardInterrupt
     if "results" not in plugin.LAST:
-        if int(code) == 2:
-            raise KeyboardInterrupt
+        if int(code) == 2 or stops.received():
+            raise stop
         if int(code) in (3, 4):  # pytest: internal or usage error, already printed
             return EXIT_USAGE
         if int(code) == 5:
@@ -116,8 +126,8 @@ def handle(args: argparse.Namespace) -> int:
     results = plugin.LAST["results"]
     print_summary(results, plugin.LAST.get("folder"))
     stopped = int(plugin.LAST["exit_code"]) in (EXIT_UNREACHABLE, EXIT_BUDGET)
-    if int(code) == 2 and not stopped:  # Ctrl-C: the clean-up ran and the partial reports are written
-        raise KeyboardInterrupt
+    if (int(code) == 2 or stops.received()) and not stopped:  # cleaned up, partial reports written
+        raise stop
     return int(plugin.LAST["exit_code"])
 
 

@@ -22,7 +22,12 @@ def replay(
     results = RunResults(
         spec=spec.describe(),
         target=str(header.get("upstream") or f"cassette:{Path(path).name}"),
-        options={"mode": "replay", "strict_spec": strict_spec, "cassette": str(path), "recorded_with": header.get("spec")},
+        options={
+            "mode": "replay",
+            "strict_spec": strict_spec,
+            "cassette": str(path),
+            "recorded_with": header.get("spec"),
+        },
     )
     observer = Observer(spec, results, printer, strict_spec=strict_spec)
     for record in read_cassette(path):

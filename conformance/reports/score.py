@@ -23,6 +23,7 @@ CHECK_FAMILIES: dict[str, str] = {
     "sse.stream": "streaming",
 }
 
+
 def compatibility(
     violations: Iterable[Mapping[str, Any]],
     outcomes: Iterable[Mapping[str, Any]],

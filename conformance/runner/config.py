@@ -322,7 +322,15 @@ def add_options(add: Callable[..., Any], prefix: str = "--") -> None:
     for option in OPTIONS:
         flag = option.flag_for(prefix)
         if option.flag:
-            add(flag, dest=option.name, nargs="?", const="true", default=None, metavar="BOOL", help=option.help)
+            add(
+                flag,
+                dest=option.name,
+                nargs="?",
+                const="true",
+                default=None,
+                metavar="BOOL",
+                help=option.help,
+            )
         else:
             add(flag, dest=option.name, default=None, metavar=option.metavar, help=option.help)
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 from typing import Any
 
 import pytest
 
 from conformance.errors import EXIT_BUDGET, EXIT_UNREACHABLE, BudgetSpent, ConformanceError, TargetUnreachable
 from conformance.results import RunResults
+from conformance.runner import stops
 from conformance.runner.config import PYTEST_PREFIX, RunConfig, add_options, resolve
 from conformance.runner.verdict import conclude, run_baseline, run_profile
 
@@ -123,16 +123,8 @@ class Plugin:
         session, self.session = self.session, None
         if session is None:
             return None
-        previous = signal.getsignal(signal.SIGINT)
-        try:  # a second Ctrl-C must not cut the clean-up short
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-        except ValueError:
-            previous = None
-        try:
+        with stops.deferred():  # a second Ctrl-C must not cut the clean-up short
             session.close()
-        finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
         results = session.results
         if isinstance(session.stopped, BudgetSpent):
             self.stop_code = EXIT_BUDGET
@@ -317,11 +309,7 @@ def _allure_listener(config: pytest.Config) -> Any:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     plugin = plugin_of(session.config)
-    if (
-        plugin is None
-        or hasattr(session.config, "workerinput")
-        or not session.config.getoption(SHOW)
-    ):
+    if plugin is None or hasattr(session.config, "workerinput") or not session.config.getoption(SHOW):
         return
     nodeids = [item.nodeid for item in session.items if _is_suite(getattr(item, "function", None))]
     if nodeids:

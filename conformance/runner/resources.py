@@ -124,7 +124,11 @@ class Resources:
         """createThreadAndRun (POST /threads/runs) makes a thread and a run below it: track both, so the
         clean-up cancels the run and deletes the thread."""
         thread_id, thread_item, run_item = body.get("thread_id"), "/threads/{thread_id}", RUN_ITEM
-        if body.get("object") != "thread.run" or not isinstance(thread_id, str) or run_item not in self.cleanups:
+        if (
+            body.get("object") != "thread.run"
+            or not isinstance(thread_id, str)
+            or run_item not in self.cleanups
+        ):
             return None
         thread = Created(thread_id, operation.id, thread_item, {"thread_id": thread_id}, "thread")
         thread.cleanup = self.cleanups.get(thread_item)

@@ -25,6 +25,7 @@ import httpx
 from conformance import __version__
 from conformance.errors import BudgetSpent, ConformanceError, TargetUnreachable
 from conformance.exchange import Request, Response
+from conformance.runner import stops
 from conformance.runner.config import RunConfig
 from conformance.spec import Operation, Spec
 from conformance.sse import aread_stream
@@ -382,6 +383,8 @@ class Target:
         `budget=False` is for the clean-up: deleting what the run created never stops at the budget.
         """
         retries = self.config.retries if retries is None else retries
+        if budget:
+            stops.check()
         return self._loop.run(
             self._send(request, operation, retries, budget), finish_on_interrupt=self.config.timeout
         )

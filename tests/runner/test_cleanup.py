@@ -71,7 +71,8 @@ def test_interrupted_session_deletes_only_what_it_created(emulator_url, openai_s
     assert {path for path, status in session.cleaned} == {obj.path for obj in ours if obj.cleanup is not None}
 
 
-def test_ctrl_c_during_run_cleans_up(emulator_url, tmp_path) -> None:
+@pytest.mark.parametrize(("stop", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_or_sigterm_during_run_cleans_up(emulator_url, tmp_path, stop, exit_code) -> None:
     client = sdk(emulator_url)
     theirs = client.beta.assistants.create(model="gpt-4o", name="keep me")
     command = [
@@ -98,11 +99,12 @@ def test_ctrl_c_during_run_cleans_up(emulator_url, tmp_path) -> None:
             assert process.poll() is None, process.communicate()
             assert time.monotonic() < deadline, "the run created nothing within 60 s"
             time.sleep(0.1)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         out, err = process.communicate(timeout=120)
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode != 0
+    assert process.returncode == exit_code, out + err
     assert tagged(client) == [], out + err
+    assert (tmp_path / "latest" / "results.json").is_file(), "the partial reports are written"
     assert client.beta.assistants.retrieve(theirs.id).name == "keep me"
