@@ -15,7 +15,9 @@ def judge(openai_spec: Spec):
     def run(exchange: Exchange, checks: list[str] | None = None, **config) -> list[Violation]:
         from conformance.checks import CheckConfig
 
-        found = run_checks(exchange, openai_spec, checks=checks, config=CheckConfig(**config) if config else None)
+        found = run_checks(
+            exchange, openai_spec, checks=checks, config=CheckConfig(**config) if config else None
+        )
         return [v for v in found if not v.known_deviation]
 
     return run

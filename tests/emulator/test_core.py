@@ -306,6 +306,7 @@ def test_self_check_judges_responses(openai_spec) -> None:
 
 def test_registry_covers_the_core_operations(openai_spec) -> None:
     import conformance.emulator.endpoints  # noqa: F401
+
     handled = registry.registered()
     prefixes = ("/assistants", "/threads", "/files", "/uploads", "/vector_stores")
     core = [op.id for op in openai_spec.operations if op.path.startswith(prefixes)]

@@ -34,6 +34,7 @@ CORE_MODULES = {
 def _core_operations() -> list[str]:
     """The spec's operations whose handler lives in a core module (load() is memoised)."""
     import conformance.emulator.endpoints  # noqa: F401
+
     in_spec = load().by_id
     return sorted(
         op

@@ -40,7 +40,17 @@ def test_an_unrelated_test_file_runs_beside_timeout_and_profiling(tmp_path: Path
 
 
 def test_the_suite_runs_beside_timeout_and_profiling(tmp_path: Path) -> None:
-    args = ["--pyargs", "conformance.suite", "-q", "--timeout", "240", "-c", os.devnull, "--rootdir", str(tmp_path)]
+    args = [
+        "--pyargs",
+        "conformance.suite",
+        "-q",
+        "--timeout",
+        "240",
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(tmp_path),
+    ]
     args += ["--oc-include", "listModels", "--oc-phases", "positive", "--oc-max-examples", "2"]
     done = _pytest(*args, "--oc-report-dir", str(tmp_path / "reports"), cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

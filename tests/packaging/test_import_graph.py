@@ -139,7 +139,9 @@ def test_imports_only_go_down_the_layers(graph: dict[str, set[str]]) -> None:
 def test_the_emulator_depends_on_spec_loading_only(graph: dict[str, set[str]]) -> None:
     used = {t for m, ts in graph.items() if m.startswith("conformance.emulator") for t in ts}
     assert {t for t in used if not t.startswith("conformance.emulator")} <= {
-        "conformance.spec", *(m for m in graph if m.startswith("conformance.spec.")), *LAYERS[-1]
+        "conformance.spec",
+        *(m for m in graph if m.startswith("conformance.spec.")),
+        *LAYERS[-1],
     }
 
 

@@ -34,7 +34,9 @@ def test_the_data_and_strategies_are_inside_the_package(wheel: zipfile.ZipFile) 
     names = set(wheel.namelist())
     data = {n for n in names if n.startswith("conformance/data/")}
     assert "conformance/data/__init__.py" not in names  # data, not a package
-    assert {p.relative_to(ROOT).as_posix().replace("spec/", "conformance/data/", 1) for p in _files("spec")} == data
+    assert {
+        p.relative_to(ROOT).as_posix().replace("spec/", "conformance/data/", 1) for p in _files("spec")
+    } == data
     assert {"conformance/strategies/__init__.py", "conformance/strategies/generator.py"} <= names
 
 
@@ -48,7 +50,9 @@ def test_the_installed_data_reads_through_importlib_resources() -> None:
 def test_no_generic_spec_or_strategies_module_is_importable(tmp_path: Path) -> None:
     # from a directory that is neither the repository nor holds such modules
     code = "import importlib.util as u; print(u.find_spec('spec'), u.find_spec('strategies'))"
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
     assert done.stdout.split() == ["None", "None"]
 
 

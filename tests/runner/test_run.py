@@ -38,8 +38,16 @@ def test_non_conforming_target_exits_1_and_names_the_violation(tmp_path, capsys,
     rec = recorder({("GET", "/v1/models"): json_response({"object": "list", "data": "not a list"})})
     url = serve(rec.app)
     code = run(
-        "--target", url, "--target-kind", "real-account", "--include", "Models", "--phases", "positive",
-        "--report-dir", str(tmp_path),
+        "--target",
+        url,
+        "--target-kind",
+        "real-account",
+        "--include",
+        "Models",
+        "--phases",
+        "positive",
+        "--report-dir",
+        str(tmp_path),
     )
     out = capsys.readouterr().out
     assert code == 1

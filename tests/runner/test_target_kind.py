@@ -43,7 +43,8 @@ def left_behind(app, run_id: str) -> list[str]:
         f"{kind} {obj['id']} {obj.get('status')} in {store.parent_of(kind, obj['id'])}"
         for kind in store.kinds()
         for obj in store.list(kind, any_parent=True)
-        if isinstance(obj.get("metadata"), dict) and obj["metadata"].get(TAG_KEY) == run_id
+        if isinstance(obj.get("metadata"), dict)
+        and obj["metadata"].get(TAG_KEY) == run_id
         and obj.get("status") not in FINISHED
         and _parent_exists(store, store.parent_of(kind, obj["id"]))
     ]
@@ -61,7 +62,9 @@ def test_a_test_server_gets_everything(emulator, tmp_path, monkeypatch, capsys) 
     assert (code, results["counts"]["new_violations"]) == (0, 0), capsys.readouterr().out
     assert results["target_kind"] == "test-server"
     skipped = [r for r in results["operations"] if r["outcome"] == "skipped"]
-    assert len(skipped) < 0.1 * len(results["operations"]), [(r["operation_id"], r["reason"]) for r in skipped]
+    assert len(skipped) < 0.1 * len(results["operations"]), [
+        (r["operation_id"], r["reason"]) for r in skipped
+    ]
     assert not any(REAL_ACCOUNT in (r["reason"] or "") for r in skipped)
     assert "Target kind: test-server: nothing left out" in (tmp_path / "latest" / "summary.md").read_text()
     assert left_behind(app, results["run_id"]) == []
