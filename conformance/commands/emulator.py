@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import socket
 
-from conformance.commands import add_spec_option
+from conformance.commands import add_spec_option, load_spec
 from conformance.errors import EXIT_OK, ConformanceError
 
 
@@ -59,7 +59,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from conformance.emulator import create_app, registry
     from conformance.emulator.settings import parse_rate
-    from conformance.spec import load
 
     if args.list:
         for operation_id in sorted(registry.registered()):
@@ -79,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConformanceError(f"bad port {args.port}: expected 0-65535")
     rate = parse_rate(args.rate_limit) if args.rate_limit else None
     app = create_app(
-        load(args.spec),
+        load_spec(args),
         state_file=args.state_file,
         run_delay=args.run_delay,
         file_delay=args.file_delay,

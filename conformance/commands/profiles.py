@@ -6,9 +6,8 @@ import argparse
 import json
 import sys
 
-from conformance.commands import add_spec_option
+from conformance.commands import add_spec_option, load_spec
 from conformance.profiles import ASPECTS, Profile, builtin_profiles, load_profile
-from conformance.spec import load
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    spec = load(args.spec)
+    spec = load_spec(args)
     profiles = builtin_profiles()
     if args.json:
         data = [{**p.to_dict(), "selected": len(p.select(spec.operations))} for p in profiles]
@@ -61,7 +60,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
-    spec = load(args.spec)
+    spec = load_spec(args)
     selected = profile.select(spec.operations)
     problems = profile.problems(spec.operations)
     for problem in problems:

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import uvicorn
 
-from conformance.commands import add_spec_option, add_strict_spec_option
+from conformance.commands import add_spec_option, add_strict_spec_option, load_spec
 from conformance.errors import ConformanceError
 from conformance.proxy.app import DEFAULT_STREAM_TIMEOUT, DEFAULT_TIMEOUT, ProxyApp
 from conformance.proxy.cassette import CassetteWriter, upstream_parts
 from conformance.proxy.observer import Observer, Session, stderr_printer
 from conformance.reports import DEFAULT_REPORT_DIR, write_reports
 from conformance.results import RunResults, clean_target
-from conformance.spec import load
 
 DEFAULT_LISTEN = "127.0.0.1:8899"
 EPILOG = """a bad upstream never stops the proxy; the client gets the OpenAI error envelope with
@@ -122,7 +121,7 @@ def bind(host: str, port: int) -> socket.socket:
 def run_proxy(args: argparse.Namespace) -> int:
     upstream_parts(args.upstream)  # a bad URL is a usage error before anything starts
     host, port = parse_listen(args.listen)
-    spec = load(args.spec)
+    spec = load_spec(args)
     results = RunResults(
         spec=spec.describe(),
         target=args.upstream,

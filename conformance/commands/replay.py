@@ -7,12 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from conformance.commands import add_spec_option, add_strict_spec_option
+from conformance.commands import add_spec_option, add_strict_spec_option, load_spec
 from conformance.proxy.observer import stderr_printer
 from conformance.proxy.replay import replay
 from conformance.redact import redact
 from conformance.reports import write_reports
-from conformance.spec import load
 
 EPILOG = """exit codes:
   0  every recorded exchange conforms to the spec
@@ -48,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    spec = load(args.spec)
+    spec = load_spec(args)
     observer = replay(
         args.cassette, spec, None if args.quiet or args.json else stderr_printer, strict_spec=args.strict_spec
     )

@@ -59,13 +59,12 @@ def prepare(args: argparse.Namespace) -> RunConfig:
     """Check everything a run needs before pytest starts, so a bad option is one line and exit code 2."""
     from conformance.runner.selection import select
     from conformance.runner.verdict import run_baseline, run_profile
-    from conformance.spec import load
 
     given = {k: v for k, v in vars(args).items() if k not in ("handler", "pytest_args", "command")}
     config = resolve(given)
     run_profile(config)
     run_baseline(config)
-    spec = load(config.spec)
+    spec = config.load_spec()
     select(spec.operations, config)
     if config.workers != "1":
         try:

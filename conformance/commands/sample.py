@@ -9,9 +9,9 @@ import argparse
 import json
 import sys
 
-from conformance.commands import add_spec_option
+from conformance.commands import add_spec_option, load_spec
 from conformance.errors import ConformanceError
-from conformance.spec import Operation, Spec, load
+from conformance.spec import Operation, Spec
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,7 +46,7 @@ def find_operation(spec: Spec, text: str) -> Operation:
 def run_sample(args: argparse.Namespace) -> int:
     if args.count < 1:
         raise ConformanceError("--count must be at least 1")
-    spec = load(args.spec)
+    spec = load_spec(args)
     op = find_operation(spec, args.operation)
     from conformance import strategies  # noqa: PLC0415 - schemathesis is slow to import; only this command needs it
 

@@ -7,8 +7,8 @@ import json
 from collections import Counter
 from typing import Any
 
-from conformance.commands import add_spec_option
-from conformance.spec import Spec, load
+from conformance.commands import add_spec_option, load_spec
+from conformance.spec import Spec
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,18 +40,22 @@ def summary(spec: Spec, verbose: bool = False) -> dict[str, Any]:
         "deprecated_operations": sum(op.deprecated for op in spec.operations),
         "load_seconds": round(spec.load_seconds, 3),
         "normalisations": {n.name: n.count for n in spec.normalisations},
+        "external_documents": len(spec.external_documents),
+        "example_refs_dropped": len(spec.dropped_refs),
     }
     if verbose:
         data["normalisations"] = [vars(n) for n in spec.normalisations]
         data["overlays"] = [{"name": o.name, "description": o.description} for o in spec.overlays]
         data["overlay_entries_skipped"] = list(spec.skipped_overlays)
+        data["external_documents"] = dict(spec.external_documents)
+        data["example_refs_dropped"] = list(spec.dropped_refs)
         data["list_operation_ids"] = [op.id for op in spec.operations if op.paginated]
         data["streaming_operation_ids"] = [op.id for op in spec.operations if op.streams]
     return data
 
 
 def run_info(args: argparse.Namespace) -> int:
-    spec = load(args.spec)
+    spec = load_spec(args)
     data = summary(spec, args.verbose)
     if args.json:
         print(json.dumps(data, indent=2))
@@ -65,6 +69,11 @@ def run_info(args: argparse.Namespace) -> int:
     print(f"lists:      {data['list_operations']} paginated list operations")
     print(f"streaming:  {data['streaming_operations']} operations answer text/event-stream")
     print(f"load time:  {data['load_seconds']:.3f} s")
+    externals, dropped = spec.external_documents, spec.dropped_refs
+    print(
+        f"references: {len(externals)} external documents read, "
+        f"{len(dropped)} unresolvable example references dropped"
+    )
     print("operations per tag:")
     for tag, count in data["operations_per_tag"].items():
         print(f"  {count:4d}  {tag}")
@@ -84,6 +93,12 @@ def run_info(args: argparse.Namespace) -> int:
         f"overlay entries skipped (their target is not in this spec): {len(data['overlay_entries_skipped'])}"
     )
     for entry in data["overlay_entries_skipped"]:
+        print(f"  {entry}")
+    print(f"external documents: {len(externals)}")
+    for uri, digest in externals.items():
+        print(f"  {uri} (sha256 {digest[:12]})")
+    print(f"example references dropped (they do not resolve; examples are not the contract): {len(dropped)}")
+    for entry in dropped:
         print(f"  {entry}")
     print("list operations: " + ", ".join(data["list_operation_ids"]))
     print("streaming operations: " + ", ".join(data["streaming_operation_ids"]))

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.errors import ConformanceError
-from conformance.spec import DEFAULT_SOURCE
+from conformance.spec import DEFAULT_SOURCE, Spec, load
 
 PHASES = ("examples", "positive", "negative", "stateful", "scenarios")
 EMULATOR_TARGETS = ("emulator", "emulator-http")
@@ -175,6 +175,12 @@ OPTIONS: tuple[Option, ...] = (
         f"'{DEFAULT_SOURCE}' (the official spec, the default), a YAML/JSON path or an URL",
         "SOURCE",
     ),
+    Option(
+        "allow_remote_refs",
+        _bool,
+        "follow $refs to http(s) URLs from a spec read from a file (a spec read from a URL always may)",
+        flag=True,
+    ),
     Option("api_key_env", str, "environment variable holding the API key (default OPENAI_API_KEY)", "NAME"),
     Option("organization", str, "sent as OpenAI-Organization", "ORG"),
     Option("project", str, "sent as OpenAI-Project", "PROJECT"),
@@ -239,6 +245,7 @@ class RunConfig:
     target: str = "emulator"
     target_kind: str | None = None  # None: `default_kind(target)`
     spec: str = DEFAULT_SOURCE
+    allow_remote_refs: bool = False
     api_key_env: str = "OPENAI_API_KEY"
     organization: str | None = None
     project: str | None = None
@@ -275,6 +282,10 @@ class RunConfig:
     @property
     def real_account(self) -> bool:
         return self.kind == "real-account"
+
+    def load_spec(self) -> Spec:
+        """The spec this run tests, loaded (once per process) as its options say."""
+        return load(self.spec, allow_remote_refs=self.allow_remote_refs)
 
     def api_key(self) -> str | None:
         """The key from the environment; never stored in results or printed."""

@@ -91,10 +91,8 @@ class Plugin:
         return self._config
 
     def spec(self) -> Any:
-        from conformance.spec import load
-
         try:
-            return load(self.config.spec)
+            return self.config.load_spec()
         except ConformanceError as exc:
             raise pytest.UsageError(str(exc)) from None
 

@@ -28,7 +28,7 @@ from conformance.runner.safety import body_properties, clamp, tag
 from conformance.runner.selection import NOT_OWNED, SAFE_METHODS, Selected, select, skip_reason
 from conformance.runner.target import Interrupted, Target, TransportFailure
 from conformance.runner.verdict import accept, is_relaxed, relaxed_check_config, run_baseline, run_profile
-from conformance.spec import Operation, Spec, load
+from conformance.spec import Operation, Spec
 
 Listener = Callable[[Exchange, Operation | None, list[Any]], None]
 StopRun = (BudgetSpent, TargetUnreachable)
@@ -93,7 +93,7 @@ class Session:
         shrink: bool = False,
     ) -> None:
         self.config = config
-        self.spec = spec or load(config.spec)
+        self.spec = spec or config.load_spec()
         self.run_id = run_id or new_run_id()
         self.profile = run_profile(config)
         self.baseline = run_baseline(config)

@@ -19,12 +19,13 @@ from typing import Any, TypeVar
 
 from conformance import __version__
 from conformance.errors import SpecError
+from conformance.spec.bundle import Bundle, bundle
 from conformance.spec.index import Operation, Parameter, ResponseSpec, build_index, schema_properties
 from conformance.spec.normalize import Normalisation, normalize
 from conformance.spec.overlays import Overlay, apply_overlays, overlays_digest, packaged_overlays
-from conformance.spec.refs import check_refs, deref, pointer_get
+from conformance.spec.refs import deref, pointer_get
 from conformance.spec.routing import Router
-from conformance.spec.source import DEFAULT_SOURCE, SpecSource, parse, read_source
+from conformance.spec.source import DEFAULT_SOURCE, SpecSource, fetch_url, parse, read_source
 from conformance.spec.validators import Validators
 
 T = TypeVar("T")
@@ -56,6 +57,9 @@ class Spec:
     load_seconds: float
     # overlay entries whose target this spec lacks (`overlay: Schema.key (why)`), for `spec info -v`
     skipped_overlays: list[str] = field(default_factory=list)
+    # the files and URLs its `$ref`s reached (URI -> sha256), and the example refs dropped as unresolvable
+    external_documents: dict[str, str] = field(default_factory=dict)
+    dropped_refs: list[str] = field(default_factory=list)
     by_id: dict[str, Operation] = field(init=False, repr=False)
     _derived: dict[Hashable, Any] = field(init=False, repr=False, default_factory=dict)
     _derived_lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
@@ -120,27 +124,38 @@ class Spec:
         }
 
 
-_loaded: dict[tuple[str, str], Spec] = {}
+_loaded: dict[tuple[str, str, bool], Spec] = {}
+REMOTE_REFS_ENV = "OPENAI_CONFORMANCE_ALLOW_REMOTE_REFS"
 
 
-def load(source: str = DEFAULT_SOURCE, *, use_cache: bool = True) -> Spec:
-    """Load a spec by name (`openai`), path or URL. Raises SpecError with a one-line message."""
+def load(
+    source: str = DEFAULT_SOURCE, *, use_cache: bool = True, allow_remote_refs: bool | None = None
+) -> Spec:
+    """Load a spec by name (`openai`), path or URL. Raises SpecError with a one-line message.
+
+    `$ref`s to other files are followed; to URLs only when the spec itself came from a URL or
+    `allow_remote_refs` (default: `$OPENAI_CONFORMANCE_ALLOW_REMOTE_REFS`) is true.
+    """
     started = time.perf_counter()
+    if allow_remote_refs is None:
+        allow_remote_refs = os.environ.get(REMOTE_REFS_ENV, "").strip().lower() in ("1", "true", "yes", "on")
     spec_source, raw = read_source(str(source))
-    key = (spec_source.location, spec_source.sha256)
-    if use_cache and key in _loaded:
+    key = (spec_source.location, spec_source.sha256, allow_remote_refs)
+    if use_cache and key in _loaded and _unchanged(_loaded[key].external_documents):
         return _loaded[key]
-    cached = _read_cache(spec_source) if use_cache else None
+    cached = _read_cache(spec_source, allow_remote_refs) if use_cache else None
     if cached is not None:
-        document, openapi, normalisations, skipped = cached
+        document, openapi, normalisations, skipped, bundled = cached
     else:
         document = parse(raw, str(source))
         openapi = _check_openapi(document, str(source))
-        normalisations, refs = normalize(document)
-        check_refs(document, refs, str(source))
+        bundled = bundle(
+            document, spec_source.uri, str(source), allow_remote=allow_remote_refs, fetch=fetch_url
+        )
+        normalisations = normalize(document)
         skipped = apply_overlays(document)
-        if use_cache:
-            _write_cache(spec_source, document, openapi, normalisations, skipped)
+        if use_cache and not bundled.remote:
+            _write_cache(spec_source, allow_remote_refs, document, openapi, normalisations, skipped, bundled)
     spec = Spec(
         document=document,
         source=spec_source,
@@ -150,11 +165,29 @@ def load(source: str = DEFAULT_SOURCE, *, use_cache: bool = True) -> Spec:
         operations=build_index(document),
         load_seconds=0.0,
         skipped_overlays=skipped,
+        external_documents=dict(bundled.documents),
+        dropped_refs=list(bundled.dropped),
     )
     spec.load_seconds = time.perf_counter() - started
     if use_cache:
         _loaded[key] = spec
     return spec
+
+
+def _unchanged(documents: dict[str, str]) -> bool:
+    """Whether every file a spec referenced still has the content it was loaded with."""
+    from urllib.parse import unquote, urlsplit
+
+    for uri, digest in documents.items():
+        parts = urlsplit(uri)
+        if parts.scheme != "file":
+            return False  # a URL may have changed: read again
+        try:
+            if hashlib.sha256(Path(unquote(parts.path)).read_bytes()).hexdigest() != digest:
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def _check_openapi(document: dict[str, Any], source: str) -> str:
@@ -180,33 +213,46 @@ def cache_dir() -> Path | None:
 def _loader_digest() -> str:
     """Changes whenever the code that shapes the cached document changes, so no stale cache is read."""
     digest = hashlib.sha256(__version__.encode())
-    for module in ("normalize.py", "overlays.py"):
+    for module in ("bundle.py", "normalize.py", "overlays.py"):
         digest.update(Path(__file__).with_name(module).read_bytes())
     digest.update(overlays_digest().encode())
     return digest.hexdigest()[:16]
 
 
-def _cache_file(source: SpecSource) -> Path | None:
+def _cache_file(source: SpecSource, allow_remote: bool) -> Path | None:
     folder = cache_dir()
-    return None if folder is None else folder / f"{source.sha256}-{_loader_digest()}.json"
+    remote = "-remote" if allow_remote else ""
+    return None if folder is None else folder / f"{source.sha256}-{_loader_digest()}{remote}.json"
 
 
-def _read_cache(source: SpecSource) -> tuple[dict[str, Any], str, list[Normalisation], list[str]] | None:
-    path = _cache_file(source)
+_Cached = tuple[dict[str, Any], str, list[Normalisation], list[str], Bundle]
+
+
+def _read_cache(source: SpecSource, allow_remote: bool) -> _Cached | None:
+    path = _cache_file(source, allow_remote)
     try:
         if path is None or not path.exists():
             return None
         data = json.loads(path.read_bytes())
         normalisations = [Normalisation(**n) for n in data["normalisations"]]
-        return data["document"], data["openapi"], normalisations, list(data["skipped_overlays"])
+        bundled = Bundle(dict(data["external_documents"]), list(data["dropped_refs"]))
+        if not _unchanged(bundled.documents):
+            return None
+        return data["document"], data["openapi"], normalisations, list(data["skipped_overlays"]), bundled
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def _write_cache(
-    source: SpecSource, document: dict, openapi: str, normalisations: list[Normalisation], skipped: list[str]
+    source: SpecSource,
+    allow_remote: bool,
+    document: dict,
+    openapi: str,
+    normalisations: list[Normalisation],
+    skipped: list[str],
+    bundled: Bundle,
 ) -> None:
-    path = _cache_file(source)
+    path = _cache_file(source, allow_remote)
     if path is None:
         return
     payload = {
@@ -214,6 +260,8 @@ def _write_cache(
         "openapi": openapi,
         "normalisations": [vars(n) for n in normalisations],
         "skipped_overlays": skipped,
+        "external_documents": bundled.documents,
+        "dropped_refs": bundled.dropped,
     }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

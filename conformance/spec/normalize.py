@@ -75,8 +75,8 @@ class _Fixes:
         ]
 
 
-def normalize(document: dict[str, Any]) -> tuple[list[Normalisation], set[str]]:
-    """Fix `document` in place. Returns the fixes applied and every `$ref` seen."""
+def normalize(document: dict[str, Any]) -> list[Normalisation]:
+    """Fix `document` in place. Returns the fixes applied."""
     fixes = _Fixes()
     if str(document.get("openapi", "")).startswith("3.0"):
         fixes.openapi30.hit("#/openapi")
@@ -84,19 +84,15 @@ def normalize(document: dict[str, Any]) -> tuple[list[Normalisation], set[str]]:
     _move_query_paths(document, fixes.query_paths)
     _require_bodies(document, fixes.body_required)
     _match_path_params(document, fixes.path_params)
-    refs: set[str] = set()
     discriminators: list[tuple[dict[str, Any], str]] = []
-    _walk(document, "#", fixes, refs, discriminators)
+    _walk(document, "#", fixes, discriminators)
     for node, pointer in discriminators:
         _map_discriminator(document, node, pointer, fixes.discriminator)
-    return [fix for fix in fixes.all() if fix.count], refs
+    return [fix for fix in fixes.all() if fix.count]
 
 
-def _walk(node: Any, pointer: str, fixes: _Fixes, refs: set[str], discriminators: list) -> None:
+def _walk(node: Any, pointer: str, fixes: _Fixes, discriminators: list) -> None:
     if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            refs.add(ref)
         if node.get("nullable") is True or node.get("nullable") is False:
             _fix_nullable(node, pointer, fixes.nullable)
         for key in ("exclusiveMinimum", "exclusiveMaximum"):
@@ -112,13 +108,11 @@ def _walk(node: Any, pointer: str, fixes: _Fixes, refs: set[str], discriminators
         for key, value in node.items():
             if key in _DATA_KEYS or not isinstance(value, (dict, list)):
                 continue
-            _walk(
-                value, f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}", fixes, refs, discriminators
-            )
+            _walk(value, f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}", fixes, discriminators)
     elif isinstance(node, list):
         for i, item in enumerate(node):
             if isinstance(item, (dict, list)):
-                _walk(item, f"{pointer}/{i}", fixes, refs, discriminators)
+                _walk(item, f"{pointer}/{i}", fixes, discriminators)
 
 
 def _fix_nullable(node: dict[str, Any], pointer: str, fix: Normalisation) -> None:

