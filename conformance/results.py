@@ -62,8 +62,10 @@ FAMILIES = ("schema", "errors", "pagination", "lifecycle", "streaming")
 OUTCOMES = ("passed", "failed", "not-implemented", "skipped", "error")
 # Which outcome wins when several results are folded into one (a merge, a matrix cell).
 _PRECEDENCE = {"failed": 5, "error": 4, "not-implemented": 3, "passed": 2, "skipped": 1}
-# The base URL used in reproductions when the run targeted the in-process emulator.
-EMULATOR_BASE_URL = "http://127.0.0.1:8000/v1"
+# The port `openai-conformance emulator` serves on by default, and the base URL reproductions of a run
+# against the in-process emulator name (the reports say to serve the emulator there first).
+EMULATOR_PORT = 8080
+EMULATOR_BASE_URL = f"http://127.0.0.1:{EMULATOR_PORT}/v1"
 # Every skip reason a real-account target causes says so (runner.selection); the reports group them.
 REAL_ACCOUNT = "on a real-account target"
 

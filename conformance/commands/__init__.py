@@ -35,3 +35,22 @@ def add_spec_option(parser: argparse.ArgumentParser) -> None:
 def load_spec(args: argparse.Namespace) -> Spec:
     """The spec `--spec` names, with `--allow-remote-refs` (or its environment variable) applied."""
     return load(args.spec, allow_remote_refs=getattr(args, "allow_remote_refs", None))
+
+
+def add_show_option(parser: argparse.ArgumentParser) -> None:
+    from conformance.reports.terminal import DEFAULT_SHOW
+
+    parser.add_argument(
+        "--show",
+        type=_count,
+        default=DEFAULT_SHOW,
+        metavar="N",
+        help=f"print the reproduction of the first N deviations at the end (default {DEFAULT_SHOW}; "
+        "report.html has every one)",
+    )
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return int(text)

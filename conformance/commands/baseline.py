@@ -21,7 +21,8 @@ from conformance.reports.jsonfile import find_results
 
 DEFAULT_FILE = "conformance-baseline.yaml"
 UPDATE_HELP = """Write a baseline accepting every violation of a run (default: reports/latest),
-one entry per check, operation, phase and JSON path. Entries of an existing baseline that still match keep their
+one entry per deviation (check, operation, JSON path and message shape, with indexes, ids and values
+folded). Entries of an existing baseline that still match keep their
 reason and expiry; entries that match nothing (fixed violations) are dropped unless --keep-fixed.
 
 exit codes: 0 written, 2 the run or the existing baseline cannot be read

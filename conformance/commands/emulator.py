@@ -7,6 +7,7 @@ import socket
 
 from conformance.commands import add_spec_option, load_spec
 from conformance.errors import EXIT_OK, ConformanceError
+from conformance.results import EMULATOR_PORT
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,7 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_spec_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    parser.add_argument(
+        "--port", type=int, default=EMULATOR_PORT, help=f"port (default {EMULATOR_PORT}; 0 picks a free one)"
+    )
     parser.add_argument(
         "--state-file", metavar="PATH", help="keep all state in this SQLite file across restarts"
     )

@@ -7,8 +7,10 @@ import json
 import re
 import sys
 
+from conformance.commands import add_show_option
 from conformance.commands.run import EXIT_CODES, verdict_lines
 from conformance.errors import EXIT_OK, EXIT_VIOLATIONS, ConformanceError
+from conformance.reports.terminal import print_groups
 from conformance.runner.config import add_options
 
 EXAMPLES = """examples:
@@ -42,6 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--max-time", default="10m", metavar="TIME", help="how long to fuzz (default 10m)")
     add_options(parser.add_argument)
+    add_show_option(parser)
     parser.set_defaults(handler=handle)
 
 
@@ -52,7 +55,7 @@ def handle(args: argparse.Namespace) -> int:
     from conformance.runner.verdict import conclude, run_baseline
 
     max_time = parse_time(args.max_time)
-    given = {k: v for k, v in vars(args).items() if k not in ("handler", "command", "max_time")}
+    given = {k: v for k, v in vars(args).items() if k not in ("handler", "command", "max_time", "show")}
     config = resolve(given)
     run_baseline(config)  # a bad baseline or profile: one line before any fuzzing
     session = open_session(config)
@@ -74,7 +77,7 @@ def handle(args: argparse.Namespace) -> int:
             from conformance.results import OperationResult
 
             result = results.add(OperationResult.for_operation(op, phase))
-        result.add_violation(group.violation)
+        result.add_violation(group.violation | {"occurrences": group.count})
     code = results.finish(stopped.exit_code if stopped is not None else None)
     if config.baseline is not None or config.profile is not None:
         code = conclude(results, config, [s.operation.id for s in session.selection])
@@ -95,14 +98,7 @@ def handle(args: argparse.Namespace) -> int:
         f"{report.seconds:.0f} s; {len(report.groups)} distinct failures",
         file=out,
     )
-    for group in report.sorted()[:30]:
-        v = group.violation
-        request = v.get("request") or {}
-        print(
-            f"  {group.count:5}x  {v.get('check')}  {v.get('operation_id')}  [{v.get('status')}] {v.get('path')}: "
-            f"{v.get('message')}\n         minimal: {_describe(request)}",
-            file=out,
-        )
+    print_groups(results, args.show, secret_env=[config.api_key_env], prefix="deviations", file=out)
     for error in sorted(set(report.errors))[:10]:
         print(f"  error: {error}", file=out)
     for line in verdict_lines(results):
@@ -113,12 +109,3 @@ def handle(args: argparse.Namespace) -> int:
     if config.baseline is not None:  # only the violations the baseline does not accept count
         return code
     return EXIT_VIOLATIONS if report.groups else (code if code else EXIT_OK)
-
-
-def _describe(request: dict) -> str:
-    text = f"{request.get('method')} {request.get('path')}"
-    if request.get("query"):
-        text += "?" + "&".join(f"{k}={v}" for k, v in request["query"].items())
-    if "body" in request:
-        text += " " + json.dumps(request["body"])[:300]
-    return text

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import uvicorn
 
-from conformance.commands import add_spec_option, add_strict_spec_option, load_spec
+from conformance.commands import add_show_option, add_spec_option, add_strict_spec_option, load_spec
 from conformance.errors import ConformanceError
 from conformance.proxy.app import DEFAULT_STREAM_TIMEOUT, DEFAULT_TIMEOUT, ProxyApp
 from conformance.proxy.cassette import CassetteWriter, upstream_parts
 from conformance.proxy.observer import Observer, Session, stderr_printer
 from conformance.reports import DEFAULT_REPORT_DIR, write_reports
+from conformance.reports.terminal import print_groups
 from conformance.results import RunResults, clean_target
 
 DEFAULT_LISTEN = "127.0.0.1:8899"
@@ -85,6 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="do not print violations as they happen")
     parser.add_argument("--verbose", "-v", action="store_true", help="also print one line per exchange")
+    add_show_option(parser)
     parser.set_defaults(handler=run_proxy)
 
 
@@ -161,6 +163,7 @@ def run_proxy(args: argparse.Namespace) -> int:
     session.close()
     code = observer.finish()
     folder = write_reports(results, args.report_dir)
+    print_groups(results, args.show, prefix="proxy", file=sys.stderr)
     print(f"proxy: {observer.summary()}", file=sys.stderr)
     if writer is not None:
         print(f"proxy: cassette {args.record} ({writer.count} exchanges)", file=sys.stderr)

@@ -7,11 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-from conformance.commands import add_spec_option, add_strict_spec_option, load_spec
+from conformance.commands import add_show_option, add_spec_option, add_strict_spec_option, load_spec
 from conformance.proxy.observer import stderr_printer
 from conformance.proxy.replay import replay
 from conformance.redact import redact
 from conformance.reports import write_reports
+from conformance.reports.terminal import print_groups
 
 EPILOG = """exit codes:
   0  every recorded exchange conforms to the spec
@@ -43,6 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     parser.add_argument("--quiet", "-q", action="store_true", help="do not print each violation")
     add_strict_spec_option(parser)
+    add_show_option(parser)
     parser.set_defaults(handler=run_replay)
 
 
@@ -57,5 +59,6 @@ def run_replay(args: argparse.Namespace) -> int:
         print(f"replay: reports in {folder}", file=sys.stderr)
     if args.json:
         print(json.dumps(redact(observer.results.to_dict()), indent=2, default=str))
+    print_groups(observer.results, args.show, prefix="replay", file=sys.stderr)
     print(f"replay: {observer.summary()}", file=sys.stderr)
     return code

@@ -14,9 +14,11 @@ from conformance.reports.diff import diff_runs, render_text
 from conformance.reports.merge import merge_runs
 
 DIFF_HELP = """Compare two runs (results.json files, run folders, or report folders meaning their `latest`).
-Violations are matched by check, operation, phase and JSON path (array indices ignored).
+Findings are compared as deviations: check, operation, JSON path and message shape (array indexes, ids,
+numbers and quoted values folded); each is listed once with its count.
 
-exit codes: 0 no new violations in B, 1 new violations in B, 2 a run cannot be read
+exit codes: 0 no new deviations in B (or only accepted / known ones), 1 new deviations in B,
+            2 a run cannot be read
 example: openai-conformance report diff main-report/ reports/
 """
 MERGE_HELP = """Join the runs of several shards (results.json files or run folders) into one run and write
@@ -87,7 +89,7 @@ def run_diff(args: argparse.Namespace) -> int:
         print(json.dumps(redact({"a": a.run_id, "b": b.run_id, **result.to_dict()}), indent=2, default=str))
     else:
         sys.stdout.write(redact_text(render_text(result, a, b)))
-    return EXIT_VIOLATIONS if result.new and not args.no_fail else EXIT_OK
+    return EXIT_VIOLATIONS if result.counted and not args.no_fail else EXIT_OK
 
 
 def run_merge(args: argparse.Namespace) -> int:

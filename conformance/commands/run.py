@@ -8,6 +8,7 @@ import signal
 import sys
 from typing import Any
 
+from conformance.commands import add_show_option
 from conformance.errors import (
     EXIT_BUDGET,
     EXIT_OK,
@@ -16,6 +17,7 @@ from conformance.errors import (
     ConformanceError,
     Terminated,
 )
+from conformance.reports.terminal import DEFAULT_SHOW, print_groups
 from conformance.runner.config import RunConfig, add_options, resolve
 
 EXIT_CODES = """exit codes:
@@ -49,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_options(parser.add_argument)
+    add_show_option(parser)
     parser.add_argument(
         "pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="passed on to pytest (-x, --lf, -k)"
     )
@@ -60,7 +63,7 @@ def prepare(args: argparse.Namespace) -> RunConfig:
     from conformance.runner.selection import select
     from conformance.runner.verdict import run_baseline, run_profile
 
-    given = {k: v for k, v in vars(args).items() if k not in ("handler", "pytest_args", "command")}
+    given = {k: v for k, v in vars(args).items() if k not in ("handler", "pytest_args", "command", "show")}
     config = resolve(given)
     run_profile(config)
     run_baseline(config)
@@ -123,7 +126,7 @@ def handle(args: argparse.Namespace) -> int:
             raise ConformanceError("no test selected: check --include/--exclude/--phases and -k")
         return int(code)
     results = plugin.LAST["results"]
-    print_summary(results, plugin.LAST.get("folder"))
+    print_summary(results, plugin.LAST.get("folder"), show=args.show, secret_env=[config.api_key_env])
     stopped = int(plugin.LAST["exit_code"]) in (EXIT_UNREACHABLE, EXIT_BUDGET)
     if (int(code) == 2 or stops.received()) and not stopped:  # cleaned up, partial reports written
         raise stop
@@ -146,7 +149,8 @@ def verdict_lines(results: Any) -> list[str]:
     return lines + score_lines(results.compatibility)
 
 
-def print_summary(results: Any, folder: Any) -> None:
+def print_summary(results: Any, folder: Any, show: int = DEFAULT_SHOW, secret_env: list[str] = ()) -> None:
+    """The end of a run: totals, the deviations worst first with reproductions, the verdict."""
     counts = results.counts()
     operations = {r.operation_id for r in results.operations}
     line = ", ".join(
@@ -159,12 +163,7 @@ def print_summary(results: Any, folder: Any) -> None:
         file=out,
     )
     print(f"target kind {results.kind_line()}", file=out)
-    failed = [r for r in results.operations if r.outcome == "failed"]
-    for r in failed[:20]:
-        checks = sorted({v.get("check") for v in r.new_violations()})
-        print(f"  FAILED {r.phase:9} {r.operation_id}: {', '.join(checks)}", file=out)
-    if len(failed) > 20:
-        print(f"  ... and {len(failed) - 20} more (see the reports)", file=out)
+    print_groups(results, show, secret_env=secret_env, file=out)
     for line in verdict_lines(results):
         print(line, file=out)
     if folder is not None:

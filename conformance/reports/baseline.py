@@ -8,13 +8,15 @@ A baseline is a YAML (or JSON) file, usually checked in next to the CI job:
         operation_id: createChatCompletion
         path: "$.choices[*].logprobs"     # optional: any path when absent
         phase: positive                   # optional: any phase when absent
+        message: "* is not of type …"     # optional: the message shape (reports.groups), any when absent
         reason: "spec declares logprobs required; the API omits it"
         expires: 2027-01-31               # optional: after this date the violations count again
 
 `apply_baseline(results, baseline)` marks matching violations `accepted`, settles the outcomes
 and exit code, and records in `results.baseline` what matched, what expired and what went
 unused (a fixed violation: the entry can go). The runner calls it for `--baseline FILE`;
-`openai-conformance baseline update` writes a baseline from a run.
+`openai-conformance baseline update` writes a baseline from a run, one entry per deviation
+(`reports.groups`: check, operation, normalised path and message shape).
 """
 
 from __future__ import annotations
@@ -29,15 +31,12 @@ from typing import Any
 import yaml
 
 from conformance.errors import ConformanceError
+from conformance.reports.groups import group_violations, message_shape, normalise_path
 from conformance.results import RunResults
 
 BASELINE_VERSION = 1
-_INDEX = re.compile(r"\[\d+\]|(?<=/)\d+(?=/|$)")
-
-
-def normalise_path(path: str | None) -> str:
-    """Array indices become `*`, so `$.data[3].id` and `$.data[0].id` are one violation."""
-    return _INDEX.sub(lambda m: "[*]" if m.group(0).startswith("[") else "*", path or "")
+__all__ = ["Baseline", "Entry", "apply_baseline", "baseline_from", "dump_baseline", "load_baseline"]
+__all__ += ["fingerprint", "normalise_path"]
 
 
 @cache
@@ -63,6 +62,7 @@ class Entry:
     path: str | None = None
     phase: str | None = None
     expires: date | None = None
+    message: str | None = None  # a glob over the message shape (`reports.groups.message_shape`)
     matched: int = field(default=0, compare=False)
 
     def matches(self, violation: dict[str, Any], phase: str) -> bool:
@@ -71,6 +71,10 @@ class Entry:
             and bool(_glob(self.operation_id).match(str(violation.get("operation_id") or "")))
             and (self.phase is None or bool(_glob(self.phase).match(phase)))
             and (self.path is None or bool(_glob(self.path).match(normalise_path(violation.get("path")))))
+            and (
+                self.message is None
+                or bool(_glob(self.message).match(message_shape(violation.get("message"))))
+            )
         )
 
     def expired(self, today: date) -> bool:
@@ -82,6 +86,8 @@ class Entry:
             data["path"] = self.path
         if self.phase is not None:
             data["phase"] = self.phase
+        if self.message is not None:
+            data["message"] = self.message
         data["reason"] = self.reason
         if self.expires is not None:
             data["expires"] = self.expires.isoformat()
@@ -120,7 +126,7 @@ def _entry(path: Path, index: int, raw: Any) -> Entry:
     where = f"baseline {path}: entry {index + 1}"
     if not isinstance(raw, dict) or not isinstance(raw.get("check"), str) or not raw["check"]:
         raise ConformanceError(f"{where}: needs a `check` (a check id or a glob such as response.*)")
-    unknown = set(raw) - {"check", "operation_id", "path", "phase", "reason", "expires", "fingerprint"}
+    unknown = set(raw) - {"check", "operation_id", "path", "phase", "message", "reason", "expires"}
     if unknown:
         raise ConformanceError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     expires = raw.get("expires")
@@ -140,6 +146,7 @@ def _entry(path: Path, index: int, raw: Any) -> Entry:
         path=None if raw.get("path") is None else str(raw["path"]),
         phase=None if raw.get("phase") is None else str(raw["phase"]),
         expires=expires,
+        message=None if raw.get("message") is None else str(raw["message"]),
     )
 
 
@@ -191,7 +198,7 @@ def baseline_from(
     previous: Baseline | None = None,
     keep_unused: bool = False,
 ) -> Baseline:
-    """A baseline accepting every violation of a run, one entry per fingerprint.
+    """A baseline accepting every violation of a run, one entry per deviation (`reports.groups`).
 
     Entries of `previous` that still match keep their reason and expiry; those that match nothing
     (fixed violations) are dropped unless `keep_unused`.
@@ -200,20 +207,18 @@ def baseline_from(
     previous = previous or Baseline()
     for entry in previous.entries:
         entry.matched = 0
-    entries: list[Entry] = []
-    seen: set[tuple[str, str, str, str]] = set()
+    fresh: list[tuple[dict[str, Any], str]] = []
     for result in results.operations:
         for violation in result.violations:
             old = previous.find(violation, result.phase)
             if old is not None:
                 old.matched += 1
-                continue
-            key = fingerprint(violation, result.phase)
-            if key in seen:
-                continue
-            seen.add(key)
-            check, op_id, phase, path = key
-            entries.append(Entry(check, op_id, reason, path or None, phase or None, expires))
+            else:
+                fresh.append((violation, result.phase))
+    entries = [
+        Entry(g.check, g.operation_id or "*", reason, g.path or None, None, expires, g.signature[3])
+        for g in group_violations(fresh)
+    ]
     kept = [e for e in previous.entries if e.matched or keep_unused]
     ordered = sorted(kept + entries, key=lambda e: (e.operation_id, e.check, e.phase or "", e.path or ""))
     return Baseline(ordered, previous.source)

@@ -1,7 +1,8 @@
-"""Compare two runs: which violations are new in B, which were fixed since A, which outcomes changed.
+"""Compare two runs: which deviations are new in B, which were fixed since A, which outcomes changed.
 
-Violations are compared by `baseline.fingerprint` (check, operation, phase, path with array
-indices folded), so random example data does not make the same problem look new.
+Runs are compared deviation by deviation (`reports.groups`: check, operation, normalised path and
+message shape), so random example data, array indexes and ids do not make the same problem look
+new, and a deviation seen 500 times is one line with its count.
 """
 
 from __future__ import annotations
@@ -9,33 +10,36 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.reports.baseline import fingerprint
+from conformance.reports.groups import Group, group_findings
 from conformance.results import RunResults
-
-Key = tuple[str, str, str, str]
 
 
 @dataclass
 class RunDiff:
-    new: list[dict[str, Any]] = field(default_factory=list)  # in B, not in A
-    fixed: list[dict[str, Any]] = field(default_factory=list)  # in A, not in B
-    unchanged: int = 0
+    new: list[dict[str, Any]] = field(default_factory=list)  # deviations in B, not in A
+    fixed: list[dict[str, Any]] = field(default_factory=list)  # deviations in A, not in B
+    unchanged: int = 0  # deviations in both
     outcomes: list[dict[str, str]] = field(default_factory=list)  # operation/phase whose outcome changed
+
+    @property
+    def counted(self) -> list[dict[str, Any]]:
+        """New deviations that count: neither accepted by a baseline nor a known deviation of the real API."""
+        return [d for d in self.new if d["kind"] == "new"]
 
     def to_dict(self) -> dict[str, Any]:
         return {"new": self.new, "fixed": self.fixed, "unchanged": self.unchanged, "outcomes": self.outcomes}
 
 
-def _index(run: RunResults) -> dict[Key, dict[str, Any]]:
-    found: dict[Key, dict[str, Any]] = {}
-    for result in run.operations:
-        for violation in result.violations:
-            found.setdefault(fingerprint(violation, result.phase), {**violation, "phase": result.phase})
-    return found
+def _entry(group: Group) -> dict[str, Any]:
+    """A deviation as the diff lists it: the group, and its first finding's phase and path."""
+    first = group.first
+    return group.to_dict() | {"phase": first.get("phase"), "path": first.get("path") or group.path}
 
 
 def diff_runs(a: RunResults, b: RunResults) -> RunDiff:
-    before, after = _index(a), _index(b)
+    before = {g.signature: g for g in group_findings(a)}
+    after = group_findings(b)
+    seen_after = {g.signature for g in after}
     outcomes_a = {r.key: r.outcome for r in a.operations}
     changed = [
         {"operation_id": r.operation_id, "phase": r.phase, "before": outcomes_a[r.key], "after": r.outcome}
@@ -43,9 +47,9 @@ def diff_runs(a: RunResults, b: RunResults) -> RunDiff:
         if r.key in outcomes_a and outcomes_a[r.key] != r.outcome
     ]
     return RunDiff(
-        new=[v for k, v in after.items() if k not in before],
-        fixed=[v for k, v in before.items() if k not in after],
-        unchanged=sum(k in before for k in after),
+        new=[_entry(g) for g in after if g.signature not in before],
+        fixed=[_entry(g) for k, g in before.items() if k not in seen_after],
+        unchanged=sum(g.signature in before for g in after),
         outcomes=changed,
     )
 
@@ -55,16 +59,18 @@ def render_text(d: RunDiff, a: RunResults, b: RunResults) -> str:
     lines.append(f"B: {b.run_id} ({b.target}, spec {b.spec.get('version', '?')})")
     if a.spec.get("sha256") != b.spec.get("sha256"):
         lines.append("note: the runs used different specs")
-    lines.append(f"{len(d.new)} new, {len(d.fixed)} fixed, {d.unchanged} unchanged violations")
+    lines.append(f"{len(d.new)} new, {len(d.fixed)} fixed, {d.unchanged} unchanged deviations")
     for title, items in (("new", d.new), ("fixed", d.fixed)):
         if items:
             lines.append(f"{title}:")
             for v in items:
                 where = f" at {v['path']}" if v.get("path") else ""
-                accepted = " (accepted by baseline)" if v.get("accepted") else ""
+                note = {"accepted": " (accepted by baseline)", "known": " (known deviation)"}.get(
+                    v["kind"], ""
+                )
                 lines.append(
                     f"  {'+' if title == 'new' else '-'} {v.get('check')} {v.get('operation_id')} "
-                    f"[{v.get('phase')}]{where}: {' '.join(str(v.get('message', '')).split())}{accepted}"
+                    f"[{v.get('phase')}]{where}: {v.get('message')} ({v['count']}×){note}"
                 )
     if d.outcomes:
         lines.append("outcome changes:")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from conformance.reports import matrix
-from conformance.results import OUTCOMES, RunResults, deviations_line
+from conformance.reports.groups import Group, group_findings, headline
+from conformance.results import OUTCOMES, RunResults
 
-MAX_LISTED = 20
+MAX_LISTED = 50  # deviations listed per table; report.html has them all
 _VERDICT = {0: "PASS", 1: "FAIL: new violations", 2: "ERROR: usage", 3: "ERROR: target unreachable"}
 _VERDICT[4] = "INCOMPLETE: request budget spent"
 
@@ -15,6 +14,7 @@ _VERDICT[4] = "INCOMPLETE: request budget spent"
 def render(results: RunResults) -> str:
     rows = matrix.build(results)
     counts = results.counts()
+    groups = group_findings(results)
     verdict = _VERDICT.get(results.exit_code if results.exit_code is not None else -1, "unfinished")
     spec = results.spec
     lines = [
@@ -28,9 +28,9 @@ def render(results: RunResults) -> str:
         f"Target kind: {results.kind_line()}",
         "",
         f"{len(rows)} operations, {len(results.operations)} operation × phase results, "
-        f"{results.requests_sent} requests. "
-        f"Violations: **{counts['new_violations']} new**, {counts['accepted_violations']} accepted by the baseline; "
-        f"{deviations_line(results.violations())}.",
+        f"{results.requests_sent} requests.",
+        "",
+        f"**{headline(groups)}**.",
         "",
         "| outcome | " + " | ".join(OUTCOMES) + " |",
         "|---|" + "---:|" * len(OUTCOMES),
@@ -45,24 +45,11 @@ def render(results: RunResults) -> str:
         keys = ("passed", "failed", "not-implemented", "error", "skipped", matrix.NOT_APPLICABLE)
         lines.append(f"| {column} | " + " | ".join(str(t[k]) for k in keys) + " |")
     lines += _compatibility(results.compatibility)
-    new = results.new_violations()
-    if new:
-        lines += [
-            "",
-            "### New violations",
-            "",
-            "| check | operation | where | message |",
-            "|---|---|---|---|",
-        ]
-        for v in new[:MAX_LISTED]:
-            message = _cell(str(v.get("message", "")), 160)
-            lines.append(
-                f"| `{v.get('check')}` | `{v.get('operation_id')}` | `{v.get('path') or ''}` | {message} |"
-            )
-        if len(new) > MAX_LISTED:
-            by_check = Counter(str(v.get("check")) for v in new[MAX_LISTED:])
-            more = ", ".join(f"{check} ×{n}" for check, n in by_check.most_common())
-            lines.append(f"\n…and {len(new) - MAX_LISTED} more ({more}). See report.html.")
+    lines += _groups("Deviations", [g for g in groups if g.kind == "new"])
+    lines += _groups("Accepted by the baseline", [g for g in groups if g.kind == "accepted"])
+    lines += _groups(
+        "Known deviations of the real API (not counted)", [g for g in groups if g.kind == "known"]
+    )
     baseline = results.baseline or {}
     for entry in baseline.get("expired") or []:
         lines.append(
@@ -74,6 +61,29 @@ def render(results: RunResults) -> str:
             f"\n> {len(baseline['unused'])} baseline entries matched nothing: the violations are fixed."
         )
     return "\n".join(lines) + "\n"
+
+
+def _groups(title: str, groups: list[Group]) -> list[str]:
+    """One row per deviation, worst first, with how many findings it stands for."""
+    if not groups:
+        return []
+    lines = [
+        "",
+        f"### {title}",
+        "",
+        "| findings | check | operation | where | message |",
+        "|---:|---|---|---|---|",
+    ]
+    for g in groups[:MAX_LISTED]:
+        lines.append(
+            f"| {g.count} | `{g.check}` | `{g.operation_id}` | `{_cell(g.path, 80)}` | {_cell(g.message, 160)} |"
+        )
+    if len(groups) > MAX_LISTED:
+        rest = groups[MAX_LISTED:]
+        lines.append(
+            f"\n…and {len(rest)} more deviations ({sum(g.count for g in rest)} findings). See report.html."
+        )
+    return lines
 
 
 def _compatibility(data: dict | None) -> list[str]:

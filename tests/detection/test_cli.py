@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from conformance.cli import main
+from conformance.emulator import create_app
 from conformance.emulator.faults import FAULTS
 from conformance.errors import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
+from conformance.runner.target import LocalServer
+
+FOUR_FAULTS = "limit-ignored,stream-without-done,wrong-object-constant,usage-mismatch"
 
 
 def results(report_dir: Path) -> dict[str, Any]:
@@ -34,7 +44,8 @@ def test_run_against_a_faulty_emulator_names_the_fault_check(tmp_path: Path, cap
     code = run(tmp_path, "--emulator-fault", "stream-without-done")
     out = capsys.readouterr().out
     assert code == EXIT_VIOLATIONS, out
-    assert "FAILED examples  createChatCompletion: sse.stream" in out
+    assert "sse.stream  createChatCompletion  $.events[" in out
+    assert ": the stream does not end with data: [DONE]" in out
     found = [v for r in results(tmp_path)["operations"] for v in r["violations"]]
     assert {v["check"] for v in found} == {"sse.stream"}
     assert all(v["request"]["body"]["stream"] is True for v in found)
@@ -47,7 +58,8 @@ def test_run_scenarios_against_a_faulty_emulator(tmp_path: Path, capsys) -> None
     )
     out = capsys.readouterr().out
     assert code == EXIT_VIOLATIONS, out
-    assert "FAILED scenarios listAssistants: pagination.page, pagination.traversal" in out
+    assert re.search(r"pagination\.page  listAssistants  \$\.data: \d+ items exceed limit 2", out), out
+    assert "pagination.traversal  listAssistants  $: " in out
 
 
 def test_run_against_the_clean_emulator_passes(tmp_path: Path, capsys) -> None:
@@ -76,3 +88,61 @@ def test_emulator_lists_the_catalogue_and_rejects_unknown_faults(capsys) -> None
     assert [line.split()[0] for line in out.splitlines()] == list(FAULTS)
     assert main(["emulator", "--fault", "no-such-fault", "--port", "0"]) == EXIT_USAGE
     assert "unknown fault 'no-such-fault'" in capsys.readouterr().err
+
+
+def _reproductions(out: str) -> dict[str, str]:
+    """The curl command of each numbered reproduction the terminal printed, by its title line."""
+    found, title, lines = {}, None, []
+    for line in out.splitlines() + ["[end]"]:
+        if re.match(r"\[\d+\] |\[end\]|reports: ", line):
+            if title and lines:
+                found[title] = "\n".join(lines)
+            title, lines = line, []
+        elif title and (line.startswith("    curl ") or (lines and line.startswith("      "))):
+            lines.append(line.strip())
+    return found
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_four_faults_each_deviation_says_why_and_its_reproduction_reproduces_it(
+    tmp_path: Path, capsys, openai_spec
+) -> None:
+    code = main(
+        ["run", "--emulator-fault", FOUR_FAULTS, "--include", "createAssistant,createChatCompletion"]
+        + ["--phases", "examples", "--report-dir", str(tmp_path), "--show", "5"]
+    )
+    out = capsys.readouterr().out
+    assert code == EXIT_VIOLATIONS, out
+    assert re.search(r"\d+ deviations \(\d+ findings\) in 2 operations", out), out
+    assert 'response.schema  createAssistant  $.object: "assistants" is not one of "assistant"' in out
+    assert "object.invariants  createChatCompletion  $.usage.total_tokens: usage.total_tokens is not" in out
+    assert "sse.stream  createChatCompletion  $.events[" in out
+    serve = "openai-conformance emulator --port 8080 " + " ".join(
+        f"--fault {f}" for f in FOUR_FAULTS.split(",")
+    )
+    assert serve in out
+    repro = _reproductions(out)
+    assert len(repro) == 3, out
+    # pasted, against the emulator served with those faults (on a free port instead of 8080)
+    server = LocalServer(create_app(openai_spec, faults=FOUR_FAULTS.split(",")))
+    try:
+        port = server.base_url.rsplit(":", 1)[1].split("/")[0]
+        env = {**os.environ, "OPENAI_API_KEY": "sk-anything"}
+        answers = {
+            title: subprocess.run(
+                ["bash", "-c", command.replace("127.0.0.1:8080", f"127.0.0.1:{port}")],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=30,
+                check=True,
+            ).stdout
+            for title, command in repro.items()
+        }
+    finally:
+        server.close()
+    by_check = {title.split()[1]: answer for title, answer in answers.items()}
+    assert json.loads(by_check["response.schema"])["object"] == "assistants"
+    usage = json.loads(by_check["object.invariants"])["usage"]
+    assert usage["total_tokens"] != usage["prompt_tokens"] + usage["completion_tokens"]
+    assert "data: " in by_check["sse.stream"] and "[DONE]" not in by_check["sse.stream"]

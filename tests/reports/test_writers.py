@@ -74,11 +74,14 @@ def test_junit_has_one_case_per_operation_and_phase(make_run, tmp_path):
 def test_summary_names_the_verdict_and_new_violations(make_run, tmp_path):
     text = (write_reports(make_run(), tmp_path) / "summary.md").read_text()
     assert text.startswith("## openai-conformance: FAIL")
-    assert "**8 new**" in text
+    # 8 findings; the two listAssistants $.data[N].created_at ones are one deviation
+    assert "**7 deviations (8 findings) in 6 operations**" in text
     for p in PLANTED:
         assert f"`{p.check}` | `{p.operation_id}`" in text
+    assert "| 2 | `response.schema` | `listAssistants` | `$.data[*].created_at` |" in text
     clean = (write_reports(make_run(planted=()), tmp_path) / "summary.md").read_text()
-    assert clean.startswith("## openai-conformance: PASS") and "New violations" not in clean
+    assert clean.startswith("## openai-conformance: PASS") and "### Deviations" not in clean
+    assert "**0 deviations (0 findings) in 0 operations**" in clean
 
 
 def test_a_planted_key_never_reaches_any_output(make_run, planted_env, tmp_path, capsys):

@@ -51,7 +51,8 @@ def test_non_conforming_target_exits_1_and_names_the_violation(tmp_path, capsys,
     )
     out = capsys.readouterr().out
     assert code == 1
-    assert "FAILED positive  listModels" in out
+    assert "response.schema  listModels  $.data" in out
+    assert f"curl -sS -X GET {url}/models" in out  # the reproduction names the target that was used
     results = read_results(tmp_path)
     outcome = {r["operation_id"]: r for r in results["operations"]}
     assert outcome["listModels"]["outcome"] == "failed"
