@@ -25,9 +25,10 @@ from conformance.spec.catalog import apply_overlay
 from conformance.spec.index import Operation, Parameter, ResponseSpec, build_index, schema_properties
 from conformance.spec.normalize import Normalisation, normalize
 from conformance.spec.overlays import Overlay, apply_overlays, overlays_digest, packaged_overlays
+from conformance.spec.parsing import parse
 from conformance.spec.refs import deref, pointer_get
 from conformance.spec.routing import Router
-from conformance.spec.source import DEFAULT_SOURCE, SpecSource, fetch_url, parse, read_source
+from conformance.spec.source import DEFAULT_SOURCE, SpecSource, fetch_url, read_source
 from conformance.spec.validators import Validators
 
 T = TypeVar("T")
@@ -218,7 +219,7 @@ def cache_dir() -> Path | None:
 def _loader_digest() -> str:
     """Changes whenever the code that shapes the cached document changes, so no stale cache is read."""
     digest = hashlib.sha256(__version__.encode())
-    for module in ("bundle.py", "catalog.py", "normalize.py", "overlays.py"):
+    for module in ("bundle.py", "catalog.py", "normalize.py", "overlays.py", "parsing.py"):
         digest.update(Path(__file__).with_name(module).read_bytes())
     digest.update(overlays_digest().encode())
     return digest.hexdigest()[:16]

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from conformance.errors import SpecError
+from conformance.spec.parsing import parse_any
 from conformance.spec.refs import pointer_get
 
 EXTERNAL_KEY = "x-conformance-external"
@@ -190,8 +191,6 @@ class _Bundler:
         """The parsed document at `target` (a file: or http(s): URI), read once."""
         if target in self.parsed:
             return self.parsed[target]
-        from conformance.spec.source import parse_any
-
         scheme = urlsplit(target).scheme
         if scheme == "file":
             if urlsplit(self.base_uri).scheme in _REMOTE:

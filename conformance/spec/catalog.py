@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.errors import SpecError
+from conformance.spec.parsing import parse
 
 AVS_SCHEME = "avs://"
 DEFAULT_KEY = "openai/official"
@@ -104,8 +105,6 @@ def unsupported(entry: Entry) -> str | None:
         return f"{entry.display} is a {entry.format} document, not OpenAPI"
     if entry.kind != "overlay":
         return None
-    from conformance.spec.source import parse
-
     extra = sorted(set(parse(_read(entry.path, entry.name), str(entry.path))) - OVERLAY_KEYS)
     if extra:
         return (
@@ -132,8 +131,6 @@ def read(entry: Entry) -> tuple[bytes, dict[str, Any] | None, str]:
     if entry.kind != "overlay":
         raw = _read(entry.path, entry.name)
         return raw, None, hashlib.sha256(raw).hexdigest()
-    from conformance.spec.source import parse
-
     overlay_raw = _read(entry.path, entry.name)
     overlay = parse(overlay_raw, str(entry.path))
     base = find(entry.base or "")
