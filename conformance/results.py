@@ -229,6 +229,29 @@ class RunResults:
     def new_violations(self) -> list[dict[str, Any]]:
         return [v for v in self.violations() if is_new(v)]
 
+    def implementation(self) -> dict[str, str]:
+        """Per operation the target answered at all: "implemented" when any phase passed or failed,
+        else "not-implemented" when a phase found it so (skipped and errored phases say nothing)."""
+        found: dict[str, str] = {}
+        for op in self.operations:
+            if op.outcome in ("passed", "failed"):
+                found[op.operation_id] = "implemented"
+            elif op.outcome == "not-implemented":
+                found.setdefault(op.operation_id, "not-implemented")
+        return found
+
+    def not_implemented(self) -> list[str]:
+        """The operations no phase found implemented, sorted."""
+        return sorted(op for op, state in self.implementation().items() if state == "not-implemented")
+
+    def implemented_line(self) -> str | None:
+        """ "K of N operations implemented" when some are not; None when every tested one is."""
+        found = self.implementation()
+        missing = self.not_implemented()
+        if not missing:
+            return None
+        return f"{len(found) - len(missing)} of {len(found)} operations implemented"
+
     def counts(self) -> dict[str, int]:
         """Operation results per outcome, plus violation totals."""
         counts = {o: 0 for o in OUTCOMES}
@@ -244,11 +267,16 @@ class RunResults:
     def settle(self) -> int:
         """Recompute outcomes and the exit code from the violations; returns the exit code.
 
+        A run in which the target implements none of the operations it answered fails (exit 1), and so
+        does one whose profile promises an operation the target does not implement.
         An exit code the runner set for another reason (unreachable, budget spent) is kept.
         """
         for op in self.operations:
             op.settle()
-        code = EXIT_VIOLATIONS if self.new_violations() else EXIT_OK
+        found = self.implementation()
+        nothing = bool(found) and all(state == "not-implemented" for state in found.values())
+        promised_missing = bool(((self.compatibility or {}).get("operations") or {}).get("not_implemented"))
+        code = EXIT_VIOLATIONS if self.new_violations() or nothing or promised_missing else EXIT_OK
         if self.exit_code not in (None, EXIT_OK, EXIT_VIOLATIONS):
             code = self.exit_code
         self.exit_code = code

@@ -163,6 +163,11 @@ def print_summary(results: Any, folder: Any, show: int = DEFAULT_SHOW, secret_en
         file=out,
     )
     print(f"target kind {results.kind_line()}", file=out)
+    implemented = results.implemented_line()
+    if implemented is not None:
+        missing = results.not_implemented()
+        listed = ", ".join(missing[:12]) + (f" and {len(missing) - 12} more" if len(missing) > 12 else "")
+        print(f"{implemented}; not implemented: {listed}", file=out)
     print_groups(results, show, secret_env=secret_env, file=out)
     for line in verdict_lines(results):
         print(line, file=out)

@@ -7,21 +7,12 @@ from typing import Any
 
 from conformance.profiles import Profile
 
-# Contract families of the checks (as `conformance.checks` declares them), for violations without one.
-CHECK_FAMILIES: dict[str, str] = {
-    "response.schema": "schema",
-    "response.status": "http",
-    "response.content_type": "http",
-    "response.headers": "http",
-    "error.envelope": "errors",
-    "negative.rejected": "errors",
-    "positive.accepted": "errors",
-    "server.error": "errors",
-    "pagination.page": "pagination",
-    "pagination.traversal": "pagination",
-    "object.invariants": "lifecycle",
-    "sse.stream": "streaming",
-}
+
+def check_families() -> dict[str, str]:
+    """Check id -> contract family, from the check registry (`conformance.checks.CHECKS`)."""
+    from conformance.checks import CHECKS
+
+    return {check.id: check.family for check in CHECKS.values()}
 
 
 def compatibility(
@@ -45,11 +36,18 @@ def compatibility(
     left out. A family's score is 100 x passed / (passed + failed); the overall score is the same
     ratio over all cells. Scores are None where nothing was measured.
     """
+    families_of = check_families()
+    outcomes = list(outcomes)
+    implemented = {
+        str(r.get("operation_id") or r.get("operation") or "")
+        for r in outcomes
+        if r.get("outcome") in ("passed", "failed")
+    }
     by_cell: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
     relaxed = 0
     for violation in violations:
         op = str(violation.get("operation_id") or violation.get("operation") or "")
-        family = str(violation.get("family") or CHECK_FAMILIES.get(str(violation.get("check")), "other"))
+        family = str(violation.get("family") or families_of.get(str(violation.get("check")), "other"))
         if profile is not None and profile.relaxes_violation(violation):
             relaxed += 1
             continue
@@ -64,6 +62,8 @@ def compatibility(
         if wanted is not None and op not in wanted:
             continue
         outcome = str(result.get("outcome") or "")
+        if outcome == "not-implemented" and op in implemented:
+            outcome = "skipped"  # another phase found the operation implemented: this one says nothing
         seen_ops[op] = _fold(seen_ops.get(op), outcome)
         families = result.get("families") or {"schema", *(f for (o, f) in by_cell if o == op)}
         for family in families:
@@ -125,7 +125,7 @@ def _fold(current: str | None, new: str) -> str:
 
 def _family_relaxed(profile: Profile, family: str, operation: str) -> bool:
     """A family is out of the score when every one of its checks is relaxed (e.g. `sse.*`)."""
-    checks = [c for c, f in CHECK_FAMILIES.items() if f == family]
+    checks = [c for c, f in check_families().items() if f == family]
     return bool(checks) and all(profile.relaxes(c, None, operation) for c in checks)
 
 

@@ -22,7 +22,7 @@ from conformance.errors import BudgetSpent, ConformanceError, TargetUnreachable
 from conformance.exchange import Exchange, Request, Response
 from conformance.results import OperationResult, RunResults, new_run_id
 from conformance.runner.config import RunConfig
-from conformance.runner.partial import looks_unrouted
+from conformance.runner.partial import Routes
 from conformance.runner.resources import Created, Resources, fill, params_of
 from conformance.runner.safety import body_properties, clamp, tag
 from conformance.runner.selection import NOT_OWNED, SAFE_METHODS, Selected, select, skip_reason
@@ -50,6 +50,7 @@ class PhaseState:
     transport_errors: list[str] = field(default_factory=list)
     not_sent: list[str] = field(default_factory=list)
     last: list[Any] = field(default_factory=list)  # the violations of the latest exchange
+    missing: bool = False  # the latest answer says the operation is not implemented (`Routes.missing`)
 
 
 def transport_violation(request: Request, message: str) -> Violation:
@@ -116,6 +117,7 @@ class Session:
         self.check_config = relaxed_check_config(self.profile, CheckConfig(strict_spec=config.strict_spec))
         self.state = _new_state()
         self.target = Target(config, self.spec, app=app)
+        self.routes = Routes()  # which operations answered: the evidence for "not implemented"
         self.cleaned: list[tuple[str, int | str]] = []
         self._strategy_cache: dict[tuple[str, str], st.SearchStrategy | None] = {}
         self.failed_creates: dict[str, int] = {}  # item template -> set-ups that found no accepted request
@@ -185,6 +187,9 @@ class Session:
                 self._add(phase, transport_violation(request, f"{request.describe()}: {exc}"))
             return None
         exchange = Exchange(request, response)
+        missing = operation is not None and self.routes.missing(exchange, operation, self.resources)
+        if phase is not None:
+            phase.missing = missing
         created = self.resources.record(exchange, operation)
         _record_state(self.state, exchange, operation, created)
         return exchange
@@ -270,12 +275,10 @@ class Session:
         result.requests = phase.sent
         if result.outcome == "error":
             return
-        all_unrouted = bool(phase.sent) and phase.unrouted == phase.sent
-        # A negative request to a missing route gets 404 too: trust it once a valid request did.
-        if all_unrouted and (result.phase != "negative" or self._unrouted(operation)):
+        if phase.sent and phase.unrouted == phase.sent:
             result.outcome = "not-implemented"
             result.reason = (
-                f"the target answered every valid request with 404/405/501 ({phase.sent} requests)"
+                f"every request ({phase.sent}) was answered 404/405/501 and nothing showed the route exists"
             )
             return
         for violation in phase.violations:
@@ -285,11 +288,6 @@ class Session:
         elif not phase.sent and not result.violations and result.outcome == "passed":
             result.outcome = "skipped"
             result.reason = result.reason or (phase.not_sent[0] if phase.not_sent else "no request to send")
-
-    def _unrouted(self, operation: Operation) -> bool:
-        return any(
-            r.operation_id == operation.id and r.outcome == "not-implemented" for r in self.results.operations
-        )
 
     def _add(self, phase: PhaseState, violation: Any) -> None:
         if is_relaxed(self.profile, violation):
@@ -309,15 +307,10 @@ class Session:
             return None
         phase.sent += 1
         phase.result.examples += 1
-        unrouted = looks_unrouted(exchange.response, operation)
-        if request.mode != "negative" and unrouted:
+        unrouted = phase.missing
+        if unrouted:
             phase.unrouted += 1
-            violations: list[Any] = []
-        elif request.mode == "negative" and unrouted:
-            phase.unrouted += 1
-            violations = self.judge(exchange)
-        else:
-            violations = self.judge(exchange)
+        violations = [] if unrouted else self.judge(exchange)
         phase.last = violations
         for violation in violations:
             self._add(phase, violation)
@@ -561,6 +554,10 @@ class Session:
         created = self._create(creator, parent)
         phase.sent += len(self.resources.created) - before
         if created is None:
+            if phase.sent == 0 and creator.id not in self.routes.answered and self.routes.tried(creator):
+                phase.result.outcome = "not-implemented"
+                phase.result.reason = f"{creator.id} answered only 404/405/501"
+                return
             phase.result.outcome = "skipped"
             phase.result.reason = "the target accepted none of the generated create requests"
             return
@@ -583,7 +580,9 @@ class Session:
 
         if retrieve is not None:
             got = step(retrieve)
-            if got is not None and got.response.status != 200:
+            if got is not None and phase.missing:
+                pass  # a route the target does not have: not implemented, not a lost object
+            elif got is not None and got.response.status != 200:
                 self._add(
                     phase,
                     lifecycle_violation(
@@ -618,7 +617,7 @@ class Session:
                 created.gone = True
                 if retrieve is not None:
                     after = step(retrieve)
-                    if after is not None and after.response.status != 404:
+                    if after is not None and after.response.status != 404 and not phase.missing:
                         self._add(
                             phase,
                             lifecycle_violation(

@@ -11,7 +11,8 @@ like any other; the `Oracle` adds the lifecycle judgement. A scenario is written
 Entering a flow skips the scenario (outcome "skipped" with the reason) under `--read-only` or when
 the request budget left cannot pay for it; leaving it, even by an exception, deletes (or cancels)
 what it created. A step that does not get the answer the flow needs records a `lifecycle.workflow`
-violation and ends the scenario (`Abort`).
+violation and ends the scenario (`Abort`); a step the target does not implement (`runner.partial`)
+ends it as "not implemented", with no lifecycle judgement.
 
 Polling: every `poll` waits `interval` seconds between reads (growing by `backoff`), up to `timeout`
 seconds and `max_polls` reads. Defaults: 0.05 s / 30 s / 400 reads on the emulator, 1 s (to 10 s) /
@@ -31,7 +32,6 @@ from conformance.checks import Violation
 from conformance.checks.lifecycle import Oracle, machines, objects_of, workflow
 from conformance.errors import ConformanceError
 from conformance.exchange import Exchange, Request
-from conformance.runner.partial import looks_unrouted
 from conformance.runner.resources import Created, fill, params_of
 from conformance.runner.safety import body_properties
 from conformance.runner.target import TransportFailure
@@ -165,13 +165,13 @@ class Flow:
             if len(self.phase.not_sent) > refused:  # the safety layer would not send it here
                 raise Skip(f"{operation_id}: {self.phase.not_sent[-1]}")
             self.abort("the request could not be sent")  # a transport violation is recorded
+        if self.phase.missing:  # the target has no such route (`runner.partial.Routes`): nothing to judge
+            self.phase.result.outcome = "not-implemented"
+            self.phase.result.reason = f"{operation_id} answered {exchange.response.status}"
+            self.abort(self.phase.result.reason)
         self.add(self.oracle.observe(exchange, created=created))
         self._adopt_outputs(exchange)
         if expect is not None and exchange.response.status not in tuple(expect):
-            if looks_unrouted(exchange.response, op):
-                self.phase.result.outcome = "not-implemented"
-                self.phase.result.reason = f"{operation_id} answered {exchange.response.status}"
-                self.abort(self.phase.result.reason)
             wanted = "/".join(str(s) for s in expect)
             self.add(
                 [
