@@ -22,6 +22,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from conformance.emulator import (
+    aliases,
     endpoints,  # noqa: F401  (registers the handlers)
     registry,
 )
@@ -142,14 +143,19 @@ class Emulator:
             body=parsed.body,
             files=parsed.files,
         )
-        handler = registry.lookup(operation.id) or registry.default_handler()
+        handler = registry.lookup(operation.id)
+        if handler is None:
+            official = aliases.official_id(self.spec, operation)
+            handler = (official and registry.lookup(official)) or registry.default_handler()
         return await handler(ctx), operation
 
     def _authenticate(self, request: Request) -> None:
         header = request.headers.get("authorization", "")
         scheme, _, key = header.partition(" ")
-        key = key.strip()
-        if scheme.lower() != "bearer" or not key:
+        key = key.strip() if scheme.lower() == "bearer" else ""
+        for name in self.spec.api_key_headers:  # Azure OpenAI's `api-key`, when the spec declares it
+            key = key or request.headers.get(name, "").strip()
+        if not key:
             raise ApiError(
                 401,
                 "You didn't provide an API key. You need to provide your API key in an Authorization "

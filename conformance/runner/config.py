@@ -105,6 +105,23 @@ def _faults(text: Any) -> list[str]:
     return names
 
 
+def _pairs(text: Any) -> list[str]:
+    """`api-version=2024-10-21,foo=bar` (or a list in pyproject.toml) -> ["api-version=2024-10-21", ...]."""
+    pairs = _words(text)
+    for pair in pairs:
+        name, sep, _ = pair.partition("=")
+        if not sep or not name:
+            raise ValueError(f"expected NAME=VALUE, got {pair!r}")
+    return pairs
+
+
+def _header_name(text: Any) -> str:
+    value = str(text).strip()
+    if not re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", value):
+        raise ValueError("expected a header name such as Authorization or api-key")
+    return value
+
+
 def _target(text: Any) -> str:
     value = str(text).strip()
     if value in EMULATOR_TARGETS:
@@ -183,6 +200,27 @@ OPTIONS: tuple[Option, ...] = (
         flag=True,
     ),
     Option("api_key_env", str, "environment variable holding the API key (default OPENAI_API_KEY)", "NAME"),
+    Option(
+        "auth_header",
+        _header_name,
+        "header that carries the API key: Authorization (as 'Bearer KEY', the default) or another "
+        "header, which gets the bare key (Azure OpenAI: api-key)",
+        "HEADER",
+    ),
+    Option(
+        "query",
+        _pairs,
+        "query parameters added to every request, comma separated NAME=VALUE pairs "
+        "(Azure OpenAI: api-version=2024-10-21)",
+        "PAIRS",
+    ),
+    Option(
+        "deployment",
+        str,
+        "the deployment every request names: fills the {deployment-id} of Azure OpenAI's "
+        "/deployments/{deployment-id}/... paths",
+        "NAME",
+    ),
     Option("organization", str, "sent as OpenAI-Organization", "ORG"),
     Option("project", str, "sent as OpenAI-Project", "PROJECT"),
     Option("include", _words, "only these operation ids, tags or path globs (comma separated)", "PATTERNS"),
@@ -248,6 +286,9 @@ class RunConfig:
     spec: str = DEFAULT_SOURCE
     allow_remote_refs: bool = False
     api_key_env: str = "OPENAI_API_KEY"
+    auth_header: str = "Authorization"
+    query: list[str] = field(default_factory=list)
+    deployment: str | None = None
     organization: str | None = None
     project: str | None = None
     include: list[str] = field(default_factory=list)
@@ -283,6 +324,11 @@ class RunConfig:
     @property
     def real_account(self) -> bool:
         return self.kind == "real-account"
+
+    @property
+    def fixed_query(self) -> dict[str, str]:
+        """`--query` as a mapping: what every request carries."""
+        return dict(pair.split("=", 1) for pair in self.query)
 
     def load_spec(self) -> Spec:
         """The spec this run tests, loaded (once per process) as its options say."""

@@ -29,23 +29,13 @@ def fill(template: str, params: dict[str, str]) -> str:
 
 def match_path(template: str, path: str) -> dict[str, str] | None:
     """The path parameters of a concrete path, or None when it does not fit the template."""
-    pattern = (
-        "^"
-        + _PARAM.sub(
-            lambda m: f"(?P<{_group(m.group(1))}>[^/]+)",
-            re.escape(template).replace(r"\{", "{").replace(r"\}", "}"),
-        )
-        + "$"
-    )
-    found = re.match(pattern, path.split("?")[0])
+    # literal text escaped, each `{name}` a numbered group (names such as `deployment-id` are not group names)
+    parts = _PARAM.split(template)
+    pattern = "".join(re.escape(part) if i % 2 == 0 else "([^/]+)" for i, part in enumerate(parts))
+    found = re.fullmatch(pattern, path.split("?")[0])
     if not found:
         return None
-    names = params_of(template)
-    return {name: found.group(_group(name)) for name in names}
-
-
-def _group(name: str) -> str:
-    return "p_" + re.sub(r"\W", "_", name)
+    return dict(zip(parts[1::2], found.groups(), strict=True))
 
 
 @dataclass

@@ -22,6 +22,7 @@ from conformance.errors import BudgetSpent, ConformanceError, TargetUnreachable
 from conformance.exchange import Exchange, Request, Response
 from conformance.results import OperationResult, RunResults, new_run_id
 from conformance.runner.config import RunConfig
+from conformance.runner.fixed import with_fixed
 from conformance.runner.partial import Routes
 from conformance.runner.resources import Created, Resources, fill, params_of
 from conformance.runner.safety import body_properties, clamp, tag
@@ -172,6 +173,7 @@ class Session:
                 if phase is not None:
                     phase.not_sent.append(reason)
                 return None
+        request = with_fixed(request, operation, self.config)  # recorded as sent
         try:
             response = self.target.send(request, operation)
         except Interrupted as exc:  # Ctrl-C: still track what the request in flight created

@@ -27,6 +27,7 @@ from conformance.errors import BudgetSpent, ConformanceError, TargetUnreachable
 from conformance.exchange import Request, Response
 from conformance.runner import stops
 from conformance.runner.config import RunConfig
+from conformance.runner.fixed import with_fixed
 from conformance.spec import Operation, Spec
 from conformance.sse import aread_stream
 
@@ -326,8 +327,10 @@ class Target:
         self.name = config.target
         key = EMULATOR_KEY if config.is_emulator else config.api_key()
         headers = {"user-agent": f"openai-conformance/{__version__}", "accept": "*/*"}
-        if key:
+        if key and config.auth_header.lower() == "authorization":
             headers["authorization"] = f"Bearer {key}"
+        elif key:
+            headers[config.auth_header.lower()] = key  # Azure OpenAI's `api-key: KEY`
         if config.organization:
             headers["openai-organization"] = config.organization
         if config.project:
@@ -383,6 +386,7 @@ class Target:
         `budget=False` is for the clean-up: deleting what the run created never stops at the budget.
         """
         retries = self.config.retries if retries is None else retries
+        request = with_fixed(request, operation, self.config)
         if budget:
             stops.check()
         return self._loop.run(

@@ -105,6 +105,16 @@ class Spec:
             raise SpecError(f"spec {self.source.name}: no operation {operation_id!r}") from None
 
     @cached_property
+    def api_key_headers(self) -> tuple[str, ...]:
+        """Headers the spec's security schemes carry a key in (Azure OpenAI: `api-key`), lower case."""
+        schemes = (self.document.get("components") or {}).get("securitySchemes") or {}
+        return tuple(
+            str(s["name"]).lower()
+            for s in map(self.resolve, schemes.values())
+            if isinstance(s, dict) and s.get("type") == "apiKey" and s.get("in") == "header" and s.get("name")
+        )
+
+    @cached_property
     def router(self) -> Router:
         """Method and concrete path to operation (literal segments win over `{param}` ones)."""
         return Router(self.operations)

@@ -145,7 +145,7 @@ _BRANCHES = {
 async def create_transcription(ctx: Context) -> Response:
     text = transcript(ctx)
     body = _body(ctx)
-    if body.get("stream") in (True, "true"):
+    if body.get("stream") in (True, "true") and ctx.operation.streams:
         return StreamingResponse(_transcript_events(ctx, text), media_type="text/event-stream")
     return _answer(ctx, text, translate=False)
 

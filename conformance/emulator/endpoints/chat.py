@@ -167,7 +167,7 @@ async def create_chat_completion(ctx: Context) -> Response:
     completion = complete(ctx, body)
     if body.get("store"):
         _store(ctx, body, completion)
-    if body.get("stream"):
+    if body.get("stream") and ctx.operation.streams:  # a spec without the event stream gets JSON
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         return StreamingResponse(_stream(completion, include_usage), media_type="text/event-stream")
     return ctx.json(completion)

@@ -58,7 +58,8 @@ async def create_completion(ctx: Context) -> Response:
             "total_tokens": prompt_tokens + used,
         },
     }
-    if body.get("stream"):
+    # the official spec forgets to declare createCompletion's stream; another spec is taken at its word
+    if body.get("stream") and (ctx.operation.streams or ctx.operation.id == "createCompletion"):
         return StreamingResponse(_stream(completion), media_type="text/event-stream")
     return ctx.json(completion)
 

@@ -67,7 +67,7 @@ async def _answer(ctx: Context) -> Response:
             size=SIZES.get(str(body.get("size") or "auto"), str(body.get("size") or "1024x1024")),
             usage=_usage(body.get("prompt")),
         )
-    if body.get("stream") in (True, "true"):
+    if body.get("stream") in (True, "true") and ctx.operation.streams:
         return StreamingResponse(_events(ctx, body, answer, data), media_type="text/event-stream")
     schema = ctx.operation.responses["200"].content["application/json"]
     return ctx.json(synthesizer(ctx.spec).value(schema, answer, seed=ctx.operation.id, now=ctx.now()))

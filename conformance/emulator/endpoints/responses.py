@@ -194,7 +194,7 @@ async def create_response(ctx: Context) -> Response:
             if added.get("type") == "message":
                 added.setdefault("status", "completed")
             add_object(ctx, CONVERSATION_ITEMS, {"conversation_id": conversation_id}, added)
-    if body.get("stream"):
+    if body.get("stream") and ctx.operation.streams:
         return StreamingResponse(_events(ctx, public), media_type="text/event-stream")
     return ctx.json(public)
 
