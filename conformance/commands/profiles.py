@@ -93,6 +93,14 @@ def _render(profile: Profile, selected: list[str], total: int) -> str:
     if profile.unsupported:
         lines.append("unsupported request fields (not sent):")
         lines += [f"  {op}: {', '.join(fields)}" for op, fields in profile.unsupported.items()]
+    if profile.sources:
+        lines.append("sources:")
+        for source in profile.sources:
+            lines.append(f"  {source.source} (read {source.date}): {', '.join(source.operations)}")
+            if source.says:
+                lines.append(f"      {source.says}")
+    elif profile.vendor:
+        lines.append("sources: none given (its promises rest on nothing the profile cites)")
     if profile.notes:
         lines.append("notes:")
         lines += [f"  - {note}" for note in profile.notes]

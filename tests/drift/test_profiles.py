@@ -312,3 +312,51 @@ def test_extends_a_relative_path_from_the_profile_folder(
     monkeypatch.chdir(tmp_path)
     child = load_profile("team/c.yaml")
     assert child.include.ids == ("listModels",) and child.relaxes("server.error")
+
+
+@pytest.mark.parametrize("name", VENDORS)
+def test_every_vendor_promise_names_its_source(name: str, openai_spec: Spec) -> None:
+    profile = load_profile(name)
+    promised = [op.id for op in profile.select(openai_spec.operations)]
+    assert promised and profile.sources
+    for operation_id in promised:
+        sources = profile.sources_for(operation_id)
+        assert sources, f"{name} promises {operation_id} without a source"
+        for source in sources:
+            assert source.source.startswith(("https://", "avs://")) and len(source.date) == 10
+
+
+def test_deepseek_no_longer_promises_fim_at_the_usual_base_url(openai_spec: Spec) -> None:
+    ids = {op.id for op in load_profile("deepseek").select(openai_spec.operations)}
+    assert ids == {"listModels", "createChatCompletion"}
+
+
+def test_a_profile_promising_what_its_sources_do_not_name_is_refused(tmp_path: Path) -> None:
+    text = (
+        "name: vendor\ndescription: d\noperations: {ids: [listModels, createChatCompletion]}\n"
+        "sources:\n  - {source: 'https://example.com/docs', date: 2026-01-02, operations: [listModels]}\n"
+    )
+    with pytest.raises(ProfileError, match="promises createChatCompletion, which none of its sources names"):
+        load_profile(write(tmp_path, text))
+    with pytest.raises(ProfileError, match=r"sources\[0\].date must be YYYY-MM-DD"):
+        load_profile(write(tmp_path, text.replace("2026-01-02", "yesterday")))
+    sourced = load_profile(
+        write(tmp_path, text.replace("[listModels]}", "[listModels, createChatCompletion]}"))
+    )
+    assert sourced.sources_for("createChatCompletion")[0].date == "2026-01-02"
+
+
+def test_profiles_show_prints_the_sources(capsys) -> None:
+    from conformance.cli import main
+
+    assert main(["profiles", "show", "groq"]) == 0
+    out = capsys.readouterr().out
+    assert "sources:" in out and "https://console.groq.com/docs/openai (read 2026-12-07)" in out
+    assert main(["profiles", "show", "groq", "--json"]) == 0
+    import json
+
+    data = json.loads(capsys.readouterr().out)
+    assert {s["source"] for s in data["sources"]} >= {
+        "avs://openai/groq",
+        "https://console.groq.com/docs/openai",
+    }
