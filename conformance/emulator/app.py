@@ -146,7 +146,10 @@ class Emulator:
         handler = registry.lookup(operation.id)
         if handler is None:
             official = aliases.official_id(self.spec, operation)
-            handler = (official and registry.lookup(official)) or registry.default_handler()
+            aliased = official and registry.lookup(official)
+            if aliased:
+                return aliases.conform(self.spec, operation, await aliased(ctx)), operation
+            handler = registry.default_handler()
         return await handler(ctx), operation
 
     def _authenticate(self, request: Request) -> None:

@@ -110,3 +110,28 @@ def test_fixed_values_leave_what_a_negative_request_breaks() -> None:
     assert request.path == "/deployments/x1/embeddings"  # the generated request is left alone
     request.breaks = "type: api-version"
     assert with_fixed(request, op, config).query == {"api-version": "?"}
+
+
+def test_the_preview_spec_gets_the_fields_it_requires_and_its_required_query(tmp_path: Path) -> None:
+    """azure-preview requires `bytes` on a vector store (the official spec has no such field), and the
+    stateful phase's own requests carry the api-version every operation requires."""
+    ops = "Create_Vector_Store,Get_Vector_Store,List_Vector_Stores,Create_Assistant,Get_Assistant"
+    args = ["run", "--spec", "azure-preview", "--include", ops, "--phases", "positive,stateful"]
+    code = main([*args, "--max-examples", "2", "--report-dir", str(tmp_path)])
+    results = read_results(tmp_path)
+    assert code == 0 and not _failures(results), _failures(results)
+    stateful = [r for r in results["operations"] if r["phase"] == "stateful"]
+    assert {r["operation_id"] for r in stateful} == {"Create_Vector_Store", "Create_Assistant"}
+    assert all(r["outcome"] == "passed" for r in stateful)
+
+
+def test_a_runner_built_request_gets_the_required_query_from_the_spec() -> None:
+    spec = load("azure-preview")
+    op = spec.operation("Get_Assistant")
+    config = resolve({}, environ={}, pyproject=False)
+    request = Request(
+        "GET", "/assistants/asst_1", op.id, op.path, {"assistant_id": "asst_1"}, mode="scenario"
+    )
+    assert with_fixed(request, op, config).query == {"api-version": "2025-04-01-preview"}
+    generated = Request("GET", "/assistants/asst_1", op.id, op.path, query={"api-version": "x"})
+    assert with_fixed(generated, op, config).query == {"api-version": "x"}  # a generated value stays
