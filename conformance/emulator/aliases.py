@@ -86,3 +86,14 @@ def _complete(spec: Spec, schema: Any, value: Any, seed: str, depth: int) -> boo
         if isinstance(value.get(name), (dict, list)):
             changed = _complete(spec, sub, value[name], seed, depth + 1) or changed
     return changed
+
+
+def local_operation(spec: Spec, official: str) -> Operation:
+    """The loaded spec's operation that the official `official` operationId names (`getResponse` is
+    azure-preview's `GET /responses/{response_id}`); SpecError when the spec has none."""
+    if official in spec.by_id:
+        return spec.by_id[official]
+    for operation in spec.operations:
+        if official_id(spec, operation) == official:
+            return operation
+    return spec.operation(official)  # raises the one-line SpecError

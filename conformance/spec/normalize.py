@@ -62,6 +62,12 @@ class _Fixes:
             " (`cert_id` for `{certificate_id}`) renamed to the placeholder",
         )
 
+        self.text_refs = Normalisation(
+            "reference-as-text",
+            "a `description`, `title` or `summary` given as a `$ref` (Azure's `includable/description`)"
+            " replaced by the text it points at (dropped when that is not text)",
+        )
+
     def all(self) -> list[Normalisation]:
         return [
             self.openapi30,
@@ -72,6 +78,7 @@ class _Fixes:
             self.body_required,
             self.discriminator,
             self.path_params,
+            self.text_refs,
         ]
 
 
@@ -86,6 +93,7 @@ def normalize(document: dict[str, Any]) -> list[Normalisation]:
     _match_path_params(document, fixes.path_params)
     discriminators: list[tuple[dict[str, Any], str]] = []
     _walk(document, "#", fixes, discriminators)
+    _text_refs(document, document, "#", fixes.text_refs)
     for node, pointer in discriminators:
         _map_discriminator(document, node, pointer, fixes.discriminator)
     return [fix for fix in fixes.all() if fix.count]
@@ -240,3 +248,31 @@ def _match_path_params(document: dict[str, Any], fix: Normalisation) -> None:
             holder = operation if old in (operation.get("parameters") or []) else item
             holder["parameters"] = [renamed if p is old else p for p in holder["parameters"]]
             fix.hit(f"#/paths/{path.replace('~', '~0').replace('/', '~1')}/{method}/parameters")
+
+
+_TEXT_KEYS = ("description", "title", "summary")
+
+
+def _text_refs(document: dict[str, Any], node: Any, pointer: str, fix: Normalisation) -> None:
+    """Text keywords that hold a `{$ref}` instead of a string: schema tools refuse them."""
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            _text_refs(document, item, f"{pointer}/{i}", fix)
+        return
+    if not isinstance(node, dict):
+        return
+    for key in _TEXT_KEYS:
+        value = node.get(key)
+        if isinstance(value, dict) and isinstance(value.get("$ref"), str) and set(value) == {"$ref"}:
+            try:
+                text = deref(document, value)
+            except (KeyError, IndexError, ValueError, TypeError):
+                text = None
+            if isinstance(text, str):
+                node[key] = text
+            else:
+                del node[key]
+            fix.hit(f"{pointer}/{key}")
+    for key, value in node.items():
+        if key not in _DATA_KEYS and isinstance(value, (dict, list)):
+            _text_refs(document, value, f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}", fix)

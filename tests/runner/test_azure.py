@@ -113,15 +113,20 @@ def test_fixed_values_leave_what_a_negative_request_breaks() -> None:
 
 
 def test_the_preview_spec_gets_the_fields_it_requires_and_its_required_query(tmp_path: Path) -> None:
-    """azure-preview requires `bytes` on a vector store (the official spec has no such field), and the
-    stateful phase's own requests carry the api-version every operation requires."""
-    ops = "Create_Vector_Store,Get_Vector_Store,List_Vector_Stores,Create_Assistant,Get_Assistant"
+    """azure-preview requires `bytes` on a vector store (the official spec has no such field), the
+    stateful phase's own requests carry the api-version every operation requires, and its responses
+    operations (a description given as a $ref) generate and are answered."""
+    ops = "Create_Vector_Store,Get_Vector_Store,List_Vector_Stores,Create_Assistant,Get_Assistant,/responses*"
     args = ["run", "--spec", "azure-preview", "--include", ops, "--phases", "positive,stateful"]
     code = main([*args, "--max-examples", "2", "--report-dir", str(tmp_path)])
     results = read_results(tmp_path)
     assert code == 0 and not _failures(results), _failures(results)
     stateful = [r for r in results["operations"] if r["phase"] == "stateful"]
-    assert {r["operation_id"] for r in stateful} == {"Create_Vector_Store", "Create_Assistant"}
+    assert {r["operation_id"] for r in stateful} == {
+        "Create_Vector_Store",
+        "Create_Assistant",
+        "POST /responses",
+    }
     assert all(r["outcome"] == "passed" for r in stateful)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.responses import Response
 
 from conformance.emulator import textgen
+from conformance.emulator.aliases import local_operation
 from conformance.emulator.context import Context
 from conformance.emulator.endpoints import models
 from conformance.emulator.registry import handles
@@ -89,7 +90,7 @@ def advance(ctx: Context, job: dict[str, Any]) -> dict[str, Any]:
 
 
 def public(ctx: Context, job: dict[str, Any]) -> dict[str, Any]:
-    schema = ctx.spec.operation("retrieveFineTuningJob").responses["200"].content["application/json"]
+    schema = local_operation(ctx.spec, "retrieveFineTuningJob").responses["200"].content["application/json"]
     visible = {k: v for k, v in job.items() if not k.startswith("_")}
     out = synthesizer(ctx.spec).value(schema, visible, seed=job["id"], now=ctx.now())
     # The spec: these stay null until the job finishes (or fails); synthesis must not fill them in.

@@ -19,6 +19,7 @@ from typing import Any
 from starlette.responses import Response, StreamingResponse
 
 from conformance.emulator import textgen
+from conformance.emulator.aliases import local_operation
 from conformance.emulator.context import Context
 from conformance.emulator.endpoints.chat import structured
 from conformance.emulator.endpoints.generic import add_object, find_object, item_schema
@@ -118,7 +119,7 @@ def _declares(ctx: Context, name: str) -> bool:
 
 def _finish(ctx: Context, response: dict[str, Any]) -> dict[str, Any]:
     """A response object that validates: the hand-built fields, the rest synthesised from the request."""
-    schema = ctx.spec.operation("getResponse").responses["200"].content["application/json"]
+    schema = local_operation(ctx.spec, "getResponse").responses["200"].content["application/json"]
     return synthesizer(ctx.spec).value(schema, response, seed=response["id"], now=ctx.now())
 
 
