@@ -14,7 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "emulator",
         help="serve the stateful OpenAI API emulator",
-        description="Serve the stateful reference emulator of the OpenAI API under /v1 (uvicorn).",
+        description="Serve the stateful reference emulator of the OpenAI API under /v1 (uvicorn; --base-path "
+        "changes the prefix).",
     )
     add_spec_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
@@ -33,6 +34,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=0.0,
         metavar="S",
         help="seconds a vector store file stays in_progress (default 0)",
+    )
+    parser.add_argument(
+        "--base-path",
+        default="/v1",
+        metavar="PATH",
+        help="prefix of every route (default /v1; Azure OpenAI's layout is /openai: "
+        "--spec azure --base-path /openai serves /openai/deployments/{deployment-id}/...)",
     )
     parser.add_argument("--rate-limit", metavar="N/s", help="answer 429 past this rate (N/s, N/m or N/h)")
     parser.add_argument(
@@ -88,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
         rate_limit=rate,
         api_keys=frozenset(args.api_key),
         faults=args.fault,
+        base_path=args.base_path,
     )
     _check_port(args.host, args.port)
     import uvicorn
@@ -95,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
     if args.port:
         shown = f"[{args.host}]" if ":" in args.host else args.host
         state = args.state_file or "memory only"
-        print(f"openai-conformance emulator: http://{shown}:{args.port}/v1 (state: {state})", flush=True)
+        base = app.state.settings.base_path
+        print(f"openai-conformance emulator: http://{shown}:{args.port}{base} (state: {state})", flush=True)
 
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return EXIT_OK

@@ -38,7 +38,7 @@ def test_run_against_an_azure_shaped_server_over_http(tmp_path: Path, serve, mon
     """The emulator serving the Azure spec only takes the `api-key` header it declares; every
     request names the deployment and the api-version."""
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-test-key")
-    app = create_app(load("azure"), api_keys={"azure-test-key"})
+    app = create_app(load("azure"), api_keys={"azure-test-key"}, base_path="/openai")  # Azure's layout
     seen: list[tuple[str, str, str]] = []
 
     async def spy(scope, receive, send):
@@ -49,7 +49,7 @@ def test_run_against_an_azure_shaped_server_over_http(tmp_path: Path, serve, mon
             )
         await app(scope, receive, send)
 
-    base = serve(spy)
+    base = serve(spy).removesuffix("/v1") + "/openai"
     args = ["run", "--target", base, "--spec", "azure", "--max-examples", "2", "--report-dir", str(tmp_path)]
     args += ["--api-key-env", "AZURE_OPENAI_API_KEY", "--auth-header", "api-key"]
     args += ["--query", f"api-version={AZURE_VERSION}", "--deployment", "gpt-4o-mini"]
@@ -58,9 +58,9 @@ def test_run_against_an_azure_shaped_server_over_http(tmp_path: Path, serve, mon
     assert code == 0 and not _failures(results), _failures(results)
     passed = {r["operation_id"] for r in results["operations"] if r["outcome"] == "passed"}
     assert passed == {op.id for op in load("azure").operations}
-    deployments = [path for path, _, _ in seen if path.startswith("/v1/deployments/")]
+    deployments = [path for path, _, _ in seen if path.startswith("/openai/deployments/")]
     assert len(deployments) > 20
-    assert all(path.startswith("/v1/deployments/gpt-4o-mini/") for path in deployments)
+    assert all(path.startswith("/openai/deployments/gpt-4o-mini/") for path in deployments)
     # every request names the api-version, but the negative ones that leave out the required parameter
     unversioned = [path for path, query, _ in seen if f"api-version={AZURE_VERSION}" not in query]
     assert len(unversioned) <= len(load("azure").operations) < len(seen) - len(unversioned)
