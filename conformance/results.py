@@ -17,6 +17,10 @@ without the spec or the target.
       compatibility                 None, or with a profile its score per contract family
                                     (`conformance.reports.score.score_results`)
       shards                        the run ids `report merge` joined (empty for a single run)
+      recordings                    replay only (else None): where the evidence came from: files per
+                                    format, files ignored, exchanges judged, other hosts (not judged),
+                                    headers the recorders filtered, and the date range of the evidence
+                                    (`conformance.proxy.provenance`)
       operations: [OperationResult] one per operation and phase
         operation_id, method, path, tags, phase   phase: "positive", "negative", "stateful", ...
         outcome                     passed | failed | not-implemented | skipped | error
@@ -192,6 +196,7 @@ class RunResults:
     baseline: dict[str, Any] | None = None
     compatibility: dict[str, Any] | None = None  # with a profile: `conformance.profiles.score_results`
     shards: list[str] = field(default_factory=list)  # run ids joined by `report merge`
+    recordings: dict[str, Any] | None = None  # replay: where the evidence came from
     operations: list[OperationResult] = field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -19,7 +19,8 @@ Public API
                 maps id -> `Check` (id, severity, family, description). A `Finding` is what a
                 check yields (message, expected, got, path, optional severity override).
 `run_checks`    run all (or the named: ids or families) checks on one exchange; `select(names)`.
-`CheckConfig`   error-table strictness, required headers, id prefixes, relaxations.
+`CheckConfig`   error-table strictness, required headers, id prefixes, relaxations, checks to skip
+                (`skip_checks`, validated by `skip_check_ids`), headers a recorder filtered.
 `validate(spec, node, instance)`  the `SchemaError`s of anything against any schema node of
                 the spec, through the spec's one validator registry (`spec.validators`).
 `check_traversal(pages, ...)`  a whole cursor walk (`pagination.traversal`), for scenarios.
@@ -87,6 +88,7 @@ __all__ = [
     "match_operation",
     "run_checks",
     "select",
+    "skip_check_ids",
     "validate",
 ]
 
@@ -106,6 +108,18 @@ def select(names: Iterable[str] | None) -> list[Check]:
     return list(chosen.values())
 
 
+def skip_check_ids(names: Iterable[str]) -> tuple[str, ...]:
+    """Validated `--skip-check` names (check ids or families); ValueError naming the valid ids."""
+    chosen = tuple(n.strip() for n in names if n.strip())
+    unknown = [n for n in chosen if n not in CHECKS and n not in FAMILIES]
+    if unknown:
+        raise ValueError(
+            f"unknown check {unknown[0]!r}; valid ids: {', '.join(sorted(CHECKS))} "
+            f"(or a family: {', '.join(FAMILIES)}; `openai-conformance checks` describes them)"
+        )
+    return chosen
+
+
 def run_checks(
     exchange: Exchange, spec: Spec, *, checks: Iterable[str] | None = None, config: CheckConfig | None = None
 ) -> list[Violation]:
@@ -113,10 +127,11 @@ def run_checks(
 
     An exchange without an HTTP status (status < 100: the transport failed) has nothing to judge.
     """
-    rules = select(checks)
+    ctx = Context.of(spec, config)
+    skipped = {c.id for c in select(ctx.config.skip_checks)} if ctx.config.skip_checks else set()
+    rules = [rule for rule in select(checks) if rule.id not in skipped]
     if exchange.response.status < 100:
         return []
-    ctx = Context.of(spec, config)
     found: list[Violation] = []
     for rule in rules:
         found.extend(rule.run(ctx, exchange))

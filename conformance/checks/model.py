@@ -165,6 +165,9 @@ class CheckConfig:
     strict_spec: judge by the letter of the spec: a finding `spec/deviations.yaml` explains (the real
       API does it too) is a violation instead of a known deviation.
     max_timestamp_skew: seconds a timestamp may lie in the future before it counts as implausible.
+    scrubbed_headers: response headers a recorder filtered out (absent from every exchange of a
+      recording; replay infers them per recording): never reported missing.
+    skip_checks: check ids (or families) not run at all (`--skip-check`).
     """
 
     error_types: str = "lenient"
@@ -173,8 +176,12 @@ class CheckConfig:
     strict_spec: bool = False
     max_timestamp_skew: float = 10 * 365 * 86400.0
     stream_schema: bool = True
+    scrubbed_headers: tuple[str, ...] = ()
+    skip_checks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.error_types not in ("strict", "lenient", "off"):
             raise ValueError("error_types must be strict, lenient or off")
         self.required_headers = tuple(h.lower() for h in self.required_headers)
+        self.scrubbed_headers = tuple(h.lower() for h in self.scrubbed_headers)
+        self.skip_checks = tuple(self.skip_checks)

@@ -16,6 +16,27 @@ def add_strict_spec_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_skip_check_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--skip-check",
+        dest="skip_check",
+        type=_check_ids,
+        action="extend",
+        default=[],
+        metavar="ID[,ID]",
+        help="do not run these checks (ids or families, comma separated; `openai-conformance checks` lists them)",
+    )
+
+
+def _check_ids(text: str) -> list[str]:
+    from conformance.checks import skip_check_ids
+
+    try:
+        return list(skip_check_ids(text.split(",")))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_spec_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--spec",

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import uvicorn
 
-from conformance.commands import add_show_option, add_spec_option, add_strict_spec_option, load_spec
+from conformance.commands import (
+    add_show_option,
+    add_skip_check_option,
+    add_spec_option,
+    add_strict_spec_option,
+    load_spec,
+)
 from conformance.errors import ConformanceError
 from conformance.proxy.app import DEFAULT_STREAM_TIMEOUT, DEFAULT_TIMEOUT, ProxyApp
 from conformance.proxy.cassette import CassetteWriter, upstream_parts
@@ -63,6 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_spec_option(parser)
     add_strict_spec_option(parser)
+    add_skip_check_option(parser)
     parser.add_argument(
         "--report-dir",
         type=Path,
@@ -134,6 +141,7 @@ def run_proxy(args: argparse.Namespace) -> int:
             "timeout": args.timeout,
             "stream_timeout": args.stream_timeout,
             "strict_spec": args.strict_spec,
+            "skip_checks": args.skip_check,
         },
     )
     observer = Observer(
@@ -142,6 +150,7 @@ def run_proxy(args: argparse.Namespace) -> int:
         None if args.quiet else stderr_printer,
         verbose=args.verbose,
         strict_spec=args.strict_spec,
+        skip_checks=tuple(args.skip_check),
     )
     writer = CassetteWriter(args.record, args.upstream, spec) if args.record else None
     sock = bind(host, port)

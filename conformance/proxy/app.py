@@ -21,13 +21,12 @@ import asyncio
 import json
 import secrets
 import time
-import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import httpx
 
-from conformance.proxy.cassette import HOP_BY_HOP, SSE, Capture, upstream_parts
+from conformance.proxy.cassette import HOP_BY_HOP, SSE, Capture, decode_content, upstream_parts
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -189,7 +188,7 @@ class ProxyApp:
             )
             return
         encoding = upstream.headers.get("content-encoding", "")
-        decoded = _decode(raw, encoding)
+        decoded = decode_content(raw, encoding)
         capture.response_headers = _recorded_headers(response_headers, decoded is not None)
         capture.response_body = raw if decoded is None else decoded
         if decoded is not None and not _parses(decoded, upstream.status_code, capture.method):
@@ -236,7 +235,7 @@ class ProxyApp:
         finally:
             left.cancel()
             raw = b"".join(chunks)
-            decoded = _decode(raw, upstream.headers.get("content-encoding", ""))
+            decoded = decode_content(raw, upstream.headers.get("content-encoding", ""))
             capture.response_headers = _recorded_headers(response_headers, decoded is not None)
             capture.response_body = raw if decoded is None else decoded
         tail = b""
@@ -332,31 +331,6 @@ def _parses(body: bytes, status: int, method: str) -> bool:
     except (ValueError, UnicodeDecodeError):
         return False
     return True
-
-
-def _decode(raw: bytes, encoding: str) -> bytes | None:
-    """A body without its content-encoding; None when the encoding is not one we can undo."""
-    codings = [
-        c.strip().lower() for c in encoding.split(",") if c.strip() and c.strip().lower() != "identity"
-    ]
-    try:
-        for coding in reversed(codings):
-            if coding in ("gzip", "x-gzip"):
-                raw = zlib.decompress(raw, 16 + zlib.MAX_WBITS)
-            elif coding == "deflate":
-                try:
-                    raw = zlib.decompress(raw)
-                except zlib.error:
-                    raw = zlib.decompress(raw, -zlib.MAX_WBITS)
-            elif coding == "br":
-                import brotli  # type: ignore[import-not-found]
-
-                raw = brotli.decompress(raw)
-            else:
-                return None
-    except Exception:  # a corrupt or unsupported body is recorded as it came
-        return None
-    return raw
 
 
 def _reason(exc: Exception) -> str:

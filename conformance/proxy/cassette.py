@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import base64
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.parser import BytesParser
@@ -86,7 +87,7 @@ class Capture:
     query: str  # the raw query string
     request_headers: list[tuple[str, str]]
     request_body: bytes
-    started: str = field(default_factory=now)
+    started: str | None = field(default_factory=now)  # None: the recording does not say when
     status: int | None = None  # None: the upstream sent no response head
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     response_body: bytes = b""  # decoded (no content-encoding)
@@ -396,6 +397,31 @@ def _decode_body(body: Any, encoding: Any) -> bytes:
     if encoding in (None, "utf-8"):
         return body.encode("utf-8")
     raise ValueError(f"unknown body_encoding {encoding!r}")
+
+
+def decode_content(raw: bytes, encoding: str) -> bytes | None:
+    """A body without its content-encoding; None when the encoding is not one we can undo."""
+    codings = [
+        c.strip().lower() for c in encoding.split(",") if c.strip() and c.strip().lower() != "identity"
+    ]
+    try:
+        for coding in reversed(codings):
+            if coding in ("gzip", "x-gzip"):
+                raw = zlib.decompress(raw, 16 + zlib.MAX_WBITS)
+            elif coding == "deflate":
+                try:
+                    raw = zlib.decompress(raw)
+                except zlib.error:
+                    raw = zlib.decompress(raw, -zlib.MAX_WBITS)
+            elif coding == "br":
+                import brotli  # type: ignore[import-not-found]
+
+                raw = brotli.decompress(raw)
+            else:
+                return None
+    except Exception:  # a corrupt or unsupported body is recorded as it came
+        return None
+    return raw
 
 
 def _query(raw: str) -> dict[str, Any]:

@@ -56,9 +56,10 @@ class Observer:
         printer: Printer | None = stderr_printer,
         verbose: bool = False,
         strict_spec: bool = False,
+        skip_checks: tuple[str, ...] = (),
     ) -> None:
         self.spec = spec
-        self.check_config = CheckConfig(strict_spec=strict_spec)
+        self.check_config = CheckConfig(strict_spec=strict_spec, skip_checks=skip_checks)
         self.results = results
         self.printer = printer
         self.verbose = verbose  # also print one line per exchange

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.reports import matrix
+from conformance.reports import matrix, recordings
 from conformance.reports.groups import Group, group_findings, headline
 from conformance.results import OUTCOMES, RunResults
 
@@ -45,6 +45,7 @@ def render(results: RunResults) -> str:
         keys = ("passed", "failed", "not-implemented", "error", "skipped", matrix.NOT_APPLICABLE)
         lines.append(f"| {column} | " + " | ".join(str(t[k]) for k in keys) + " |")
     lines += _compatibility(results.compatibility)
+    lines += recordings.markdown(results.recordings)
     lines += _groups("Deviations", [g for g in groups if g.kind == "new"])
     lines += _groups("Accepted by the baseline", [g for g in groups if g.kind == "accepted"])
     lines += _groups(

@@ -122,6 +122,12 @@ def _header_name(text: Any) -> str:
     return value
 
 
+def _checks(text: Any) -> list[str]:
+    from conformance.checks import skip_check_ids
+
+    return list(skip_check_ids(_words(text)))
+
+
 def _target(text: Any) -> str:
     value = str(text).strip()
     if value in EMULATOR_TARGETS:
@@ -250,6 +256,12 @@ OPTIONS: tuple[Option, ...] = (
         "judge by the letter of the spec: findings the known-deviations table explains count as violations",
         flag=True,
     ),
+    Option(
+        "skip_check",
+        _checks,
+        "do not run these checks (ids or families, comma separated; `openai-conformance checks` lists them)",
+        "ID[,ID]",
+    ),
     Option("shard", _shard, "run only shard I of N (deterministic split of the operations)", "I/N"),
     Option("report_dir", Path, "folder for the reports (default reports)", "DIR"),
     Option("progress", _bool, "show a progress display (default: on a terminal, not under CI)", flag=True),
@@ -304,6 +316,7 @@ class RunConfig:
     read_only: bool = False
     allow_costly: bool = False
     strict_spec: bool = False
+    skip_check: list[str] = field(default_factory=list)
     shard: tuple[int, int] | None = None
     report_dir: Path = Path("reports")
     progress: bool | None = None

@@ -114,7 +114,7 @@ def test_usage_errors_are_one_line_and_exit_2(tmp_path, capsys):
     assert "expected an http(s) URL" in err[0]
     assert "expected HOST:PORT" in err[1]
     assert f"cannot listen on 127.0.0.1:{port}" in err[2]
-    assert "cannot read cassette" in err[3]
+    assert "cannot read recording" in err[3] and "missing.jsonl" in err[3]
     assert "broken.jsonl:2: not a JSON line" in err[4]
 
 
