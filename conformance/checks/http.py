@@ -127,14 +127,14 @@ def response_content_type(ctx: Context, exchange: Exchange) -> Iterator[Finding]
         return
     if not response.content and not response.events:
         return  # an empty body is judged by response.schema
-    if any(raw_bytes_body(schema) for schema in spec.content.values()):
-        return
-    if actual == SSE and asked_to_stream(exchange) and streams_per_table(op.id):
-        return
-    if actual is None:
+    if actual is None:  # a file download too: a client cannot tell what the bytes are
         yield Finding(
             "the response has a body but no Content-Type", expected=", ".join(spec.content), got="(none)"
         )
+        return
+    if any(raw_bytes_body(schema) for schema in spec.content.values()):
+        return
+    if actual == SSE and asked_to_stream(exchange) and streams_per_table(op.id):
         return
     if SSE in spec.content and asked_to_stream(exchange) and actual != SSE:
         yield Finding("a `stream: true` request should answer text/event-stream", expected=SSE, got=actual)

@@ -175,6 +175,18 @@ def check_traversal(
                     Finding(f"has_more should be {why}", not last, body.get("has_more"), "$.has_more"), page
                 )
             )
+        if k and last and not ids and bodies[k - 1].get("has_more") is True:
+            out.append(
+                rule.violation(
+                    Finding(
+                        "has_more was true but the next page is empty: it should be false on the last page",
+                        False,
+                        True,
+                        "$.has_more",
+                    ),
+                    pages[k - 1],
+                )
+            )
         if k and bodies[k - 1]["data"]:
             wanted = cursor_of(item_ids(bodies[k - 1]["data"]))
             sent = page.request.query.get(direction)

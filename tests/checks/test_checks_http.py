@@ -212,3 +212,25 @@ def test_base64_embeddings_are_strings(judge):
     assert judge(embeddings("float", [0.5, 1.0]), ["response.schema"]) == []
     (violation,) = judge(embeddings("float", "AACAPw=="), ["response.schema"])
     assert violation.path == "$.data[0].embedding"
+
+
+def test_a_file_download_must_carry_a_content_type(judge):
+    download = b.exchange(
+        "GET",
+        "/files/file-abc/content",
+        200,
+        operation_id="downloadFile",
+        content_type=None,
+        content=b'{"custom_id": "1"}\n',
+    )
+    (violation,) = judge(download, ["response.content_type"])
+    assert violation.got == "(none)" and "no Content-Type" in violation.message
+    typed = b.exchange(
+        "GET",
+        "/files/file-abc/content",
+        200,
+        operation_id="downloadFile",
+        content_type="application/octet-stream",
+        content=b"bytes",
+    )
+    assert judge(typed, ["response.content_type"]) == []

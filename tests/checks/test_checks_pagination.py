@@ -177,3 +177,13 @@ def test_order_can_be_given_when_the_requests_leave_it_to_the_default():
         del exchange.request.query["order"]
     assert check_traversal(pages, order="desc") == []
     assert any("order" in v.message for v in check_traversal(pages, order="asc"))
+
+
+def test_has_more_true_before_an_empty_page_is_caught():
+    """A list whose last page claims more: the walk follows it to an empty page, which proves it wrong."""
+    pages = walk(ITEMS, 3, "asc")
+    pages[-1] = page(ITEMS[6:], True, pages[-1].request.query)
+    empty = page([], False, {"after": ITEMS[-1]["id"], "order": "asc"})
+    (violation,) = check_traversal([*pages, empty], expected_ids=[i["id"] for i in ITEMS])
+    assert violation.path == "$.has_more" and (violation.expected, violation.got) == ("false", "true")
+    assert "next page is empty" in violation.message
