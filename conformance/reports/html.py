@@ -1,8 +1,10 @@
 """report.html: one self-contained page (inline CSS and JS, no network) with the scorecard matrix
-of operations by contract family, grouped by tag, with filters, and every violation with its
-reproduction. It reads well without JavaScript; the script only filters.
+of operations by contract family, grouped by tag, with filters, and every deviation (`reports.groups`)
+as one collapsed `<details>` with its count, first occurrence and reproduction. It reads well without
+JavaScript; the script only filters.
 
-Filters can be set from the URL fragment, e.g. `report.html#tag=Chat&outcome=failed&q=completion`.
+The filters apply to the matrix and to the deviations, and live in the URL fragment, e.g.
+`report.html#tag=Chat&outcome=failed&q=completion`: a filtered view can be shared.
 """
 
 from __future__ import annotations
@@ -12,9 +14,14 @@ from html import escape
 from typing import Any
 
 from conformance.reports import matrix
-from conformance.results import OUTCOMES, RunResults, deviations_line, is_new
+from conformance.reports.groups import Group, group_findings, headline, reproduction
+from conformance.results import OUTCOMES, RunResults, is_new
 
-MAX_VIOLATIONS_PER_OPERATION = 50
+SECTIONS = (
+    ("new", "Deviations"),
+    ("accepted", "Accepted by the baseline"),
+    ("known", "Known deviations of the real API (not counted)"),
+)
 _LABEL = {
     "passed": "✓",
     "failed": "✗",
@@ -66,7 +73,8 @@ section.violations { margin-top: 28px; }
 section.op { border-top: 1px solid #dde1e6; padding: 8px 0; }
 details { margin: 6px 0 6px 12px; }
 details summary { cursor: pointer; }
-details.accepted summary { opacity: .65; }
+details.kind-accepted summary, details.kind-known summary { opacity: .75; }
+details .count { display: inline-block; min-width: 3.5em; text-align: right; font-weight: 700; }
 .sev-error { color: var(--failed); font-weight: 700; } .sev-warning { color: var(--error); font-weight: 700; }
 pre { background: #f4f5f7; padding: 8px; overflow-x: auto; max-height: 24em; margin: 4px 0; font-size: 12px; }
 .kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; }
@@ -88,10 +96,20 @@ JS = """
       outcomes.forEach((o) => { $('#f-o-' + o).checked = wanted.includes(o); });
     }
   }
-  function apply() {
+  function writeHash(tag, q, family, allowed) {
+    const params = new URLSearchParams();
+    if (tag) params.set('tag', tag);
+    if (family) params.set('family', family);
+    if (allowed.size !== outcomes.length) params.set('outcome', outcomes.filter((o) => allowed.has(o)).join(','));
+    if (q) params.set('q', q);
+    const hash = params.toString();
+    if (hash !== location.hash.slice(1)) history.replaceState(null, '', hash ? '#' + hash : location.pathname);
+  }
+  function apply(event) {
     const tag = $('#f-tag').value, q = $('#f-q').value.trim().toLowerCase(), family = $('#f-family').value;
     const allowed = new Set(outcomes.filter((o) => $('#f-o-' + o).checked));
     const shown = {rows: 0};
+    const visibleOps = new Set();
     outcomes.forEach((o) => { shown[o] = 0; });
     $$('#matrix tbody').forEach((body) => {
       let visible = 0;
@@ -102,15 +120,28 @@ JS = """
           && allowed.has(family ? cellOutcome : tr.dataset.outcome)
           && (!family || cellOutcome !== 'n/a');
         tr.hidden = !ok;
-        if (ok) { visible++; shown.rows++; shown[tr.dataset.outcome]++; }
+        if (ok) { visible++; shown.rows++; shown[tr.dataset.outcome]++; visibleOps.add(tr.dataset.op); }
       });
       body.hidden = visible === 0;
     });
+    let groups = 0, findings = 0;
+    $$('details.group').forEach((d) => {
+      const ok = visibleOps.has(d.dataset.op) && (!family || d.dataset.family === family);
+      d.hidden = !ok;
+      if (ok) { groups++; findings += Number(d.dataset.count); }
+    });
+    $$('section.groups').forEach((sec) => { sec.hidden = !sec.querySelector('details.group:not([hidden])'); });
+    if (event) writeHash(tag, q, family, allowed);
     const el = $('#shown');
     el.dataset.rows = shown.rows;
+    el.dataset.groups = groups;
+    el.dataset.findings = findings;
     outcomes.forEach((o) => { el.dataset[o.replace('-', '')] = shown[o]; });
     el.textContent = 'Showing ' + shown.rows + ' operations: '
-      + outcomes.map((o) => shown[o] + ' ' + o).join(', ') + '.';
+      + outcomes.map((o) => shown[o] + ' ' + o).join(', ') + '; ' + groups + ' deviations ('
+      + findings + ' findings).';
+    el.dataset.hash = location.hash;
+    el.dataset.height = document.documentElement.scrollHeight;
   }
   readHash();
   $$('.filters input, .filters select').forEach((el) => el.addEventListener('input', apply));
@@ -128,7 +159,7 @@ def render(results: RunResults) -> str:
     totals = matrix.totals(rows)
     code = results.exit_code if results.exit_code is not None else -1
     verdict_class, verdict = _VERDICT.get(code, ("error", "UNFINISHED"))
-    counts = results.counts()
+    groups = group_findings(results)
     spec = results.spec
     title = f"openai-conformance report: {results.target}"
     parts = [
@@ -141,9 +172,8 @@ def render(results: RunResults) -> str:
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
         f'<header><h1><span class="verdict {verdict_class}" id="verdict">{verdict}</span>'
         f"{escape(results.target)}</h1>",
-        f"<div>{counts['new_violations']} new violations, {counts['accepted_violations']} accepted by the "
-        f"baseline, {len(rows)} operations, {results.requests_sent} requests; "
-        f"{deviations_line(results.violations())}</div>",
+        f'<div id="headline">{escape(headline(groups))}; {len(rows)} operations, '
+        f"{results.requests_sent} requests</div>",
         '<dl class="meta">',
     ]
     meta = [
@@ -177,7 +207,7 @@ def render(results: RunResults) -> str:
     parts += _by_check(results)
     parts += _filters(rows)
     parts += _matrix(rows)
-    parts += _violations(rows)
+    parts += _deviations(groups, rows, results)
     parts.append(f"</main><script>const OUTCOMES = {json.dumps(list(OUTCOMES))};{JS}</script></body></html>")
     return "\n".join(parts) + "\n"
 
@@ -276,30 +306,28 @@ def _matrix(rows: list[matrix.Row]) -> list[str]:
     return out
 
 
-def _violations(rows: list[matrix.Row]) -> list[str]:
-    out = ['<section class="violations"><h2>Violations</h2>']
-    reasons = [r for r in rows if not r.violations and any(x.reason for x in r.results)]
-    any_violation = False
-    for row in rows:
-        if not row.violations:
+def _deviations(groups: list[Group], rows: list[matrix.Row], results: RunResults) -> list[str]:
+    """The deviations, worst first, each collapsed; the known and accepted ones in sections apart."""
+    tags = {r.operation_id: r.tag for r in rows}
+    out = ['<section class="violations">']
+    anchored: set[str] = set()
+    for kind, title in SECTIONS:
+        mine = [g for g in groups if g.kind == kind]
+        if not mine and kind != "new":
             continue
-        any_violation = True
+        findings = sum(g.count for g in mine)
         out.append(
-            f'<section class="op" id="v-{escape(row.operation_id)}" data-tag="{escape(row.tag)}">'
-            f"<h3>{escape(row.method)} {escape(row.path)} <small>{escape(row.operation_id)}</small></h3>"
+            f'<section class="groups" id="groups-{kind}"><h2>{escape(title)} '
+            f"<small>({len(mine)}, {findings} findings)</small></h2>"
         )
-        for result in row.results:
-            shown = result.violations[:MAX_VIOLATIONS_PER_OPERATION]
-            for v in shown:
-                out.append(_violation(result.phase, v))
-            if len(result.violations) > len(shown):
-                out.append(
-                    f"<p>…and {len(result.violations) - len(shown)} more in phase {escape(result.phase)} "
-                    "(see results.json).</p>"
-                )
+        if not mine:
+            out.append("<p>No deviations.</p>")
+        for group in mine:
+            anchor = group.operation_id not in anchored
+            anchored.add(group.operation_id)
+            out.append(_group(group, tags.get(group.operation_id, ""), results, anchor))
         out.append("</section>")
-    if not any_violation:
-        out.append("<p>No violations.</p>")
+    reasons = [r for r in rows if not r.violations and any(x.reason for x in r.results)]
     if reasons:
         out.append("<h2>Not run or not implemented</h2><ul>")
         for row in reasons:
@@ -314,39 +342,45 @@ def _violations(rows: list[matrix.Row]) -> list[str]:
     return out
 
 
-def _violation(phase: str, v: dict[str, Any]) -> str:
-    severity = str(v.get("severity") or "error")
-    accepted = v.get("accepted") if not is_new(v) else None
-    where = f" at <code>{escape(str(v['path']))}</code>" if v.get("path") else ""
+def _group(group: Group, tag: str, results: RunResults, anchor: bool) -> str:
+    first = group.first
+    where = f" at <code>{escape(str(first['path']))}</code>" if first.get("path") else ""
+    accepted = first.get("accepted") if not is_new(first) else None
     badge = (
         f" <em>accepted: {escape(str(accepted.get('reason', '')))}"
         f"{' until ' + escape(str(accepted['expires'])) if accepted.get('expires') else ''}</em>"
         if accepted
-        else f" <em>known deviation: {escape(str(v['known_deviation']))}</em>"
-        if v.get("known_deviation")
+        else f" <em>known deviation: {escape(str(first['known_deviation']))}</em>"
+        if group.kind == "known" and first.get("known_deviation")
         else ""
     )
+    ident = f' id="v-{escape(group.operation_id)}"' if anchor else ""
     parts = [
-        f'<details class="violation{" accepted" if accepted else ""}" data-check="{escape(str(v.get("check")))}" '
-        f'data-family="{escape(str(v.get("family")))}"{"" if accepted else " open"}>',
-        f'<summary><span class="sev-{escape(severity)}">{escape(severity)}</span> '
-        f"<code>{escape(str(v.get('check')))}</code> [{escape(str(v.get('family')))}, {escape(phase)}]{where}: "
-        f"{escape(str(v.get('message', '')))}{badge}</summary>",
+        f'<details class="group kind-{group.kind}"{ident} data-op="{escape(group.operation_id)}" '
+        f'data-tag="{escape(tag)}" data-check="{escape(group.check)}" data-family="{escape(group.family)}" '
+        f'data-kind="{group.kind}" data-count="{group.count}">',
+        f'<summary><span class="count">{group.count}×</span> '
+        f'<span class="sev-{escape(group.severity)}">{escape(group.severity)}</span> '
+        f"<code>{escape(group.check)}</code> <code>{escape(group.operation_id)}</code>{where}: "
+        f"{escape(group.message)}{badge}</summary>",
         '<div class="kv">',
+        f"<div>findings</div><div>{group.count} (phases {escape(', '.join(group.phases))}"
+        + (f"; status {escape(', '.join(map(str, group.statuses)))}" if group.statuses else "")
+        + ")</div>",
     ]
     for key in ("expected", "got"):
-        if v.get(key) is not None:
-            parts.append(f"<div>{key}</div><div><pre>{escape(_text(v[key]))}</pre></div>")
-    if v.get("request"):
-        parts.append(f"<div>request</div><div><pre>{escape(_text(v['request']))}</pre></div>")
-    if v.get("response"):
-        parts.append(f"<div>response</div><div><pre>{escape(_text(v['response']))}</pre></div>")
-    repro = v.get("reproduction") or {}
-    for key, label in (("curl", "curl"), ("python", "Python (httpx)")):
-        if repro.get(key):
+        if first.get(key) is not None:
+            parts.append(f"<div>{key}</div><div><pre>{escape(_text(first[key]))}</pre></div>")
+    if first.get("request"):
+        parts.append(f"<div>request</div><div><pre>{escape(_text(first['request']))}</pre></div>")
+    if first.get("response"):
+        parts.append(f"<div>response</div><div><pre>{escape(_text(first['response']))}</pre></div>")
+    made = reproduction(group, results) or {}
+    for key, label in (("serve", "serve the emulator"), ("curl", "curl"), ("python", "Python (httpx)")):
+        if made.get(key):
             parts.append(
                 f'<div>{label}</div><div><button class="copy" type="button">copy</button>'
-                f"<pre>{escape(repro[key])}</pre></div>"
+                f"<pre>{escape(made[key])}</pre></div>"
             )
     parts.append("</div></details>")
     return "".join(parts)

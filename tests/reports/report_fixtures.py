@@ -129,3 +129,41 @@ def all_text(folder: os.PathLike) -> dict[str, str]:
     from pathlib import Path
 
     return {str(p): p.read_text("utf-8") for p in Path(folder).rglob("*") if p.is_file()}
+
+
+# A large run: every paginated operation of the spec breaks the same three contracts on many pages.
+BIG_FINDINGS_PER_GROUP = 20
+
+
+def build_big_run(spec: Spec, operations: int = 40) -> RunResults:
+    """≥ 2,000 findings in 3 deviations per operation (varying indexes and values), the third a known
+    deviation; what a full run against a broken server looks like."""
+    run = RunResults(spec=spec.describe(), target="https://api.example.test/v1", seed=1)
+    chosen = [op for op in spec.operations if op.paginated][:operations]
+    for op in chosen:
+        result = OperationResult.for_operation(op, "positive", requests=BIG_FINDINGS_PER_GROUP)
+        for n in range(BIG_FINDINGS_PER_GROUP):
+            request = Request(method=op.method, path=op.path, operation_id=op.id, query={"limit": n + 1})
+            for check, family, path, message, known in (
+                (
+                    "response.schema",
+                    "schema",
+                    f"$.data[{n}].created_at",
+                    f'"{n}d ago" is not of type "integer"',
+                    None,
+                ),
+                ("pagination.page", "pagination", "$.data", f"{n + 3} items exceed limit {n + 1}", None),
+                (
+                    "response.schema",
+                    "schema",
+                    "$.first_id",
+                    'null is not of type "string"',
+                    "empty-list-cursors",
+                ),
+            ):
+                violation = Violation(check, "error", family, op.id, message, "x", "y", path, request, 200)
+                violation.known_deviation = known
+                result.add_violation(violation, run.base_url)
+        run.add(result)
+    run.finish()
+    return run
