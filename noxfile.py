@@ -1,10 +1,10 @@
-"""Developer sessions: `nox -s tests`, `nox -s lint`."""
+"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s typecheck`."""
 
 from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests"]
 
 
 @nox.session
@@ -18,6 +18,13 @@ def lint(session: nox.Session) -> None:
     session.install("ruff")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy over the typed public modules (`[tool.mypy] files` in pyproject.toml)."""
+    session.install("-e", ".[test]")
+    session.run("mypy")
 
 
 @nox.session

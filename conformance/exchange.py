@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from conformance.kinds import Mode
+
 JSON = "application/json"
 
 
@@ -27,7 +29,7 @@ class Request:
     files: dict[str, tuple[str, bytes, str]] | None = None  # multipart: field -> (filename, bytes, type)
     content: bytes | None = None  # a raw body; wins over `body`/`files` (malformed input)
     media_type: str | None = None  # the request's Content-Type (without parameters)
-    mode: str = "positive"  # positive | negative | scenario | recorded
+    mode: Mode = "positive"
     breaks: str | None = None  # negative requests: the constraint broken, e.g. "required: model"
 
     def describe(self) -> str:

@@ -25,7 +25,7 @@ without the spec or the target.
         operation_id, method, path, tags, phase   phase: "positive", "negative", "stateful", ...
         outcome                     passed | failed | not-implemented | skipped | error
         requests, examples          counts
-        families                    contract families whose checks ran (FAMILIES; `note_family`);
+        families                    contract families whose checks ran (`kinds.FAMILIES`; `note_family`);
                                     the phase's usual families are assumed on top (reports.matrix)
         reason                      why skipped / not implemented / errored (free text)
         duration                    seconds spent
@@ -52,6 +52,7 @@ import copy
 import json
 import secrets
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -59,13 +60,12 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from conformance import __version__
 from conformance.errors import EXIT_OK, EXIT_VIOLATIONS
+from conformance.kinds import OUTCOMES, Outcome, Phase
 from conformance.redact import redact
 
 SCHEMA_VERSION = 1
-FAMILIES = ("schema", "errors", "pagination", "lifecycle", "streaming")
-OUTCOMES = ("passed", "failed", "not-implemented", "skipped", "error")
 # Which outcome wins when several results are folded into one (a merge, a matrix cell).
-_PRECEDENCE = {"failed": 5, "error": 4, "not-implemented": 3, "passed": 2, "skipped": 1}
+_PRECEDENCE: dict[str, int] = {"failed": 5, "error": 4, "not-implemented": 3, "passed": 2, "skipped": 1}
 # The port `openai-conformance emulator` serves on by default, and the base URL reproductions of a run
 # against the in-process emulator name (the reports say to serve the emulator there first).
 EMULATOR_PORT = 8080
@@ -93,7 +93,7 @@ def clean_target(target: str) -> str:
     return target
 
 
-def worst(outcomes: list[str]) -> str:
+def worst(outcomes: Iterable[Outcome]) -> Outcome:
     """The outcome that wins: failed > error > not-implemented > passed > skipped."""
     return max(outcomes, key=lambda o: _PRECEDENCE.get(o, 0), default="skipped")
 
@@ -120,8 +120,8 @@ class OperationResult:
     method: str
     path: str
     tags: list[str] = field(default_factory=list)
-    phase: str = "positive"
-    outcome: str = "passed"
+    phase: Phase = "positive"
+    outcome: Outcome = "passed"
     requests: int = 0
     examples: int = 0
     families: list[str] = field(default_factory=list)
@@ -130,7 +130,7 @@ class OperationResult:
     violations: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def for_operation(cls, operation: Any, phase: str, **kwargs: Any) -> OperationResult:
+    def for_operation(cls, operation: Any, phase: Phase, **kwargs: Any) -> OperationResult:
         """From a `conformance.spec.Operation`. The pagination checks judge every page a list operation
         returns, so its positive and examples phases cover the pagination family."""
         result = cls(operation.id, operation.method, operation.path, list(operation.tags), phase, **kwargs)
@@ -217,7 +217,7 @@ class RunResults:
         """Operation × phase results a real-account target skipped, counted per reason."""
         counts: dict[str, int] = {}
         for op in self.operations:
-            if op.outcome == "skipped" and REAL_ACCOUNT in (op.reason or ""):
+            if op.outcome == "skipped" and op.reason and REAL_ACCOUNT in op.reason:
                 reason = op.reason.split(": ", 1)[-1] if op.phase == "scenarios" else op.reason
                 counts[reason] = counts.get(reason, 0) + 1
         return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
@@ -259,7 +259,7 @@ class RunResults:
 
     def counts(self) -> dict[str, int]:
         """Operation results per outcome, plus violation totals."""
-        counts = {o: 0 for o in OUTCOMES}
+        counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
         for op in self.operations:
             counts[op.outcome] = counts.get(op.outcome, 0) + 1
         every = self.violations()
@@ -282,7 +282,7 @@ class RunResults:
         nothing = bool(found) and all(state == "not-implemented" for state in found.values())
         promised_missing = bool(((self.compatibility or {}).get("operations") or {}).get("not_implemented"))
         code = EXIT_VIOLATIONS if self.new_violations() or nothing or promised_missing else EXIT_OK
-        if self.exit_code not in (None, EXIT_OK, EXIT_VIOLATIONS):
+        if self.exit_code is not None and self.exit_code not in (EXIT_OK, EXIT_VIOLATIONS):
             code = self.exit_code
         self.exit_code = code
         return code

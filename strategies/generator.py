@@ -367,7 +367,8 @@ def _path_params(
             entry = draw(st.sampled_from(entries))
             chosen[name] = entry.id
             for other in names:
-                key = kinds[other].kind if kinds[other] else other
+                other_kind = kinds[other]
+                key = other_kind.kind if other_kind else other
                 if other not in chosen and key in entry.parents:
                     chosen[other] = entry.parents[key]
         else:
@@ -377,7 +378,8 @@ def _path_params(
 
 def _consistent(entry: Entry, chosen: dict[str, str], kinds: dict[str, ids.IdKind | None]) -> bool:
     for name, value in chosen.items():
-        key = kinds[name].kind if kinds[name] else name
+        kind = kinds[name]
+        key = kind.kind if kind else name
         if key in entry.parents and entry.parents[key] != value:
             return False
     return True

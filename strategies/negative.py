@@ -125,6 +125,7 @@ def _body_mutations(
     out: list[Mutation] = []
     form = media_type in FORM_TYPES
     if media_type == JSON:
+        sample: object
         for sample in ([], "conformance", 12345):
             if not validator.is_valid(schema, sample):
                 out.append(Mutation("type: body", _set_body(media_type, sample)))

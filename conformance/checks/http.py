@@ -22,7 +22,7 @@ def declared(op: Operation, status: int) -> ResponseSpec | None:
 
 
 def is_json_media(media_type: str | None) -> bool:
-    return bool(media_type) and (media_type in JSON_TYPES or media_type.endswith("+json"))
+    return media_type is not None and (media_type in JSON_TYPES or media_type.endswith("+json"))
 
 
 def media_matches(declared_type: str, actual: str) -> bool:

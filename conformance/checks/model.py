@@ -9,13 +9,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from conformance.exchange import Request
+from conformance.kinds import FAMILIES, SEVERITIES, Family, Severity
 
 if TYPE_CHECKING:
     from conformance.checks.context import Context
     from conformance.exchange import Exchange
 
-SEVERITIES = ("error", "warning")
-FAMILIES = ("schema", "errors", "pagination", "lifecycle", "streaming", "http")
 EXCERPT_CHARS = 200
 
 
@@ -24,8 +23,8 @@ class Violation:
     """One broken expectation: what was expected, what came back, where, and the request that caused it."""
 
     check: str
-    severity: str  # "error" | "warning"
-    family: str
+    severity: Severity
+    family: Family
     operation_id: str | None
     message: str  # one line
     expected: str | None = None
@@ -90,7 +89,7 @@ class Finding:
     expected: Any = None
     got: Any = None
     path: str = "$"
-    severity: str | None = None  # overrides the check's default
+    severity: Severity | None = None  # overrides the check's default
 
 
 CheckFunction = Callable[["Context", "Exchange"], Iterable[Finding] | None]
@@ -99,8 +98,8 @@ CheckFunction = Callable[["Context", "Exchange"], Iterable[Finding] | None]
 @dataclass(frozen=True)
 class Check:
     id: str
-    severity: str
-    family: str
+    severity: Severity
+    family: Family
     description: str
     function: CheckFunction = field(repr=False, compare=False)
 
@@ -137,7 +136,7 @@ CHECKS: dict[str, Check] = {}
 
 
 def check(
-    id: str, *, severity: str = "error", family: str, description: str
+    id: str, *, severity: Severity = "error", family: Family, description: str
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check: a small function `(ctx, exchange)` yielding `Finding`s."""
     if severity not in SEVERITIES:

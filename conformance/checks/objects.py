@@ -141,15 +141,14 @@ def _usage(usage: Any, where: str) -> Iterator[Finding]:
         return
     for total, parts in USAGE_SUMS:
         values = [usage.get(p) for p in (total, *parts)]
-        if all(isinstance(v, int) and not isinstance(v, bool) for v in values) and values[0] != sum(
-            values[1:]
-        ):
+        counts = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+        if len(counts) == len(values) and counts[0] != sum(counts[1:]):
             got = f"{total}={values[0]}, " + ", ".join(
                 f"{p}={v}" for p, v in zip(parts, values[1:], strict=True)
             )
             yield Finding(
                 f"usage.{total} is not the sum of {' + '.join(parts)}",
-                sum(values[1:]),
+                sum(counts[1:]),
                 got,
                 f"{where}.{total}",
             )

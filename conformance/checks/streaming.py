@@ -249,8 +249,8 @@ def _data_stream(
 
 def _usage_chunk(exchange: Exchange, chunks: list[tuple[int, dict[str, Any]]]) -> Iterator[Finding]:
     body = exchange.request.body if isinstance(exchange.request.body, dict) else {}
-    options = body.get("stream_options") if isinstance(body.get("stream_options"), dict) else {}
-    wants = options.get("include_usage") is True
+    options = body.get("stream_options")
+    wants = isinstance(options, dict) and options.get("include_usage") is True
     last_index, last = chunks[-1]
     if wants and not (isinstance(last.get("usage"), dict) and last.get("choices") == []):
         yield Finding(
@@ -322,7 +322,7 @@ def reassemble_chat(chunks: list[dict[str, Any]], kind: StreamKind | None = None
     for choice in choices.values():
         choice["message"]["role"] = choice["message"]["role"] or "assistant"
     first = chunks[0] if chunks else {}
-    final = {
+    final: dict[str, Any] = {
         key: first[key]
         for key in ("id", "created", "model", "system_fingerprint", "service_tier")
         if key in first
@@ -350,7 +350,9 @@ def reassemble_completion(chunks: list[dict[str, Any]], kind: StreamKind | None 
             if part.get("finish_reason"):
                 choice["finish_reason"] = part["finish_reason"]
     first = chunks[0] if chunks else {}
-    final = {key: first[key] for key in ("id", "created", "model", "system_fingerprint") if key in first}
+    final: dict[str, Any] = {
+        key: first[key] for key in ("id", "created", "model", "system_fingerprint") if key in first
+    }
     final["object"] = kind.final_object if kind and kind.final_object else "text_completion"
     final["choices"] = [choices[k] for k in sorted(choices)]
     if usage is not None:

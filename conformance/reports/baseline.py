@@ -156,8 +156,8 @@ def apply_baseline(results: RunResults, baseline: Baseline, today: date | None =
     Violations matched only by an expired entry count as new. The exit code is settled afresh.
     """
     today = today or datetime.now(UTC).date()
-    for entry in baseline.entries:
-        entry.matched = 0
+    for each in baseline.entries:
+        each.matched = 0
     expired: dict[int, Entry] = {}
     accepted = new = 0
     for result in results.operations:

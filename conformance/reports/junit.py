@@ -22,10 +22,10 @@ def render(results: RunResults) -> str:
     by_phase: dict[str, list[OperationResult]] = defaultdict(list)
     for result in results.operations:
         by_phase[result.phase].append(result)
-    totals = defaultdict(int)
+    totals: defaultdict[str, int] = defaultdict(int)
     for phase, group in by_phase.items():
         suite = ET.SubElement(suites, "testsuite", name=phase, timestamp=results.started)
-        counts = defaultdict(int)
+        counts: defaultdict[str, int] = defaultdict(int)
         for result in group:
             _case(suite, result, counts)
         counts["tests"] = len(group)

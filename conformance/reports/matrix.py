@@ -9,10 +9,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.results import FAMILIES, OUTCOMES, OperationResult, RunResults, is_new, worst
+from conformance.kinds import FAMILIES, OUTCOMES
+from conformance.results import OperationResult, RunResults, is_new, worst
 
-# Columns of the matrix: the contract families, then "http" (status codes, content types, 5xx).
-COLUMNS = (*FAMILIES, "http")
+# Columns of the matrix: the contract families ("http" last: status codes, content types, 5xx).
+COLUMNS = FAMILIES
 NOT_APPLICABLE = "n/a"
 # The families a phase always checks; a result's `families` adds to them.
 PHASE_FAMILIES = {
@@ -78,7 +79,7 @@ def build(results: RunResults) -> list[Row]:
     for op_id, group in by_op.items():
         first = group[0]
         tags = first.tags or [UNTAGGED]
-        cells = {family: cell_for(group, family) for family in COLUMNS}
+        cells: dict[str, Cell] = {family: cell_for(group, family) for family in COLUMNS}
         outcome = worst([r.outcome for r in group])
         rows.append(Row(op_id, first.method, first.path, tags[0], list(tags), outcome, cells, group))
     rows.sort(key=lambda r: (r.tag.lower(), r.path, r.method))

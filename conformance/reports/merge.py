@@ -49,7 +49,9 @@ def merge_runs(runs: list[RunResults], *, allow_mixed_specs: bool = False) -> Ru
                 _fold(into, result)
     merged.operations = list(by_key.values())
     merged.baseline = _merge_baselines(runs)
-    special = [r.exit_code for r in runs if r.exit_code not in (None, EXIT_OK, EXIT_VIOLATIONS)]
+    special = [
+        r.exit_code for r in runs if r.exit_code is not None and r.exit_code not in (EXIT_OK, EXIT_VIOLATIONS)
+    ]
     merged.exit_code = max(special) if special else None
     merged.settle()
     merged.compatibility = _merge_compatibility(runs, merged)

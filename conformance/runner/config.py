@@ -18,9 +18,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.errors import ConformanceError
+from conformance.kinds import RUN_PHASES
 from conformance.spec import DEFAULT_SOURCE, Spec, load
 
-PHASES = ("examples", "positive", "negative", "stateful", "scenarios")
+PHASES = RUN_PHASES
 EMULATOR_TARGETS = ("emulator", "emulator-http")
 TARGET_KINDS = ("real-account", "test-server")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")

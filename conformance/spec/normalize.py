@@ -180,7 +180,7 @@ def _map_discriminator(
         except (KeyError, IndexError, ValueError):
             schema = None
         values = _discriminator_values(document, schema, prop) if ref and isinstance(schema, dict) else None
-        if not values:
+        if not values or not isinstance(ref, str):
             mapping = {}
             break
         for value in values:

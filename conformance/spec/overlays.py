@@ -140,7 +140,7 @@ def _patch_query_parameters(document: dict[str, Any], rules: dict[str, Any]) -> 
             if isinstance(item.get(method), dict):
                 candidates += item[method].get("parameters") or []
     for param in candidates:
-        rule = rules.get(param.get("name")) if isinstance(param, dict) else None
+        rule = rules.get(str(param.get("name"))) if isinstance(param, dict) else None
         if rule is None or param.get("in") != "query" or not isinstance(param.get("schema"), dict):
             continue
         schema = param["schema"]

@@ -38,6 +38,7 @@ def test_the_data_and_strategies_are_inside_the_package(wheel: zipfile.ZipFile) 
         p.relative_to(ROOT).as_posix().replace("spec/", "conformance/data/", 1) for p in _files("spec")
     } == data
     assert {"conformance/strategies/__init__.py", "conformance/strategies/generator.py"} <= names
+    assert "conformance/py.typed" in names  # type checkers read the package's annotations
 
 
 def test_the_installed_data_reads_through_importlib_resources() -> None:
