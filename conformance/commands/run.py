@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 from conformance.commands import add_show_option
@@ -94,14 +96,18 @@ def pytest_args(config: RunConfig, run_id: str, extra: list[str]) -> list[str]:
         run_id,
         *config.to_args(),
     ]
-    if not any(a in ("--lf", "--ff", "--last-failed", "--failed-first") for a in extra):
-        args += ["-p", "no:cacheprovider"]
+    # pytest's cache (for --lf/--ff) lives with the reports, so every run records what failed
+    args += ["-o", f"cache_dir={Path(config.report_dir).resolve() / '.pytest_cache'}"]
     if config.workers != "1":
         args += ["-n", config.workers]
-    if wanted(config.progress):
+    verbose = any(a == "--verbose" or re.fullmatch(r"-v+", a) for a in extra)
+    if wanted(config.progress) and not verbose:
         args += ["-p", "no:terminal", "--oc-show-progress"]
     else:
-        args += ["-q", "--tb=no", "-rN"]
+        # the deviations printed at the end replace pytest's failure sections, unless asked for
+        args += [] if verbose else ["-q"]
+        args += [] if any(a.startswith("--tb") for a in extra) else ["--tb=no"]
+        args += [] if any(a.startswith("-r") for a in extra) else ["-rN"]
     return args + extra
 
 

@@ -138,6 +138,16 @@ def plugin_of(config: pytest.Config) -> Plugin:
 _current_plugin: Plugin | None = None
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_report_header(config: pytest.Config) -> Any:
+    """`openai-conformance run` reads no ini file (`-c /dev/null`): no `configfile: ../../dev/null` line."""
+    lines = yield
+    if config.inipath is not None and str(config.inipath) == os.devnull:
+        strip = lambda part: [x for x in part if not str(x).startswith("configfile:")]  # noqa: E731
+        lines = [strip(part) if isinstance(part, list) else part for part in lines]
+    return lines
+
+
 def pytest_configure(config: pytest.Config) -> None:
     global _current_plugin
     _current_plugin = Plugin(config)

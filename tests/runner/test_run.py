@@ -177,3 +177,22 @@ def test_emulator_http_target_serves_the_emulator_on_a_local_port(tmp_path, caps
         "deleteModel",
     }
     assert results["requests_sent"] > 0
+
+
+def test_pytest_arguments_after_the_double_dash_behave_as_in_pytest(tmp_path: Path, capsys) -> None:
+    faulty = ("--include", "Models", "--phases", "positive", "--max-examples", "1")
+    faulty += ("--emulator-fault", "list-without-object", "--report-dir", str(tmp_path))
+    assert run(*faulty, "--", "-v") == 1
+    out = capsys.readouterr().out
+    assert "test_positive[listModels] FAILED" in out and "test_positive[retrieveModel] PASSED" in out
+    assert "configfile:" not in out and "rootdir:" in out
+    # --lf reruns only what failed last time (the cache lives with the reports)
+    assert run(*faulty, "--", "-v", "--lf") == 1
+    out = capsys.readouterr().out
+    assert (
+        "test_positive[listModels] FAILED" in out
+        and "retrieveModel" not in out.split("openai-conformance:")[0]
+    )
+    # -x stops at the first failure; what never ran is listed as skipped
+    assert run(*faulty, "--", "-x", "-p", "no:randomly") == 1
+    assert "stopping after 1 failures" in capsys.readouterr().out
