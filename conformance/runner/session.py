@@ -9,6 +9,7 @@ judges every exchange with every check, and folds what it saw into a `results.Op
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -259,6 +260,7 @@ class Session:
         elif self.stopped is not None:
             result.outcome, result.reason = "skipped", f"run stopped: {self.stopped}"
         else:
+            started = time.perf_counter()
             try:
                 if scenario is not None:
                     scenario(self, phase)
@@ -272,6 +274,7 @@ class Session:
                 result.outcome, result.reason = "error", f"{type(exc).__name__}: {exc}"
             self._settle(operation, phase)
             accept(result, self.baseline)
+            result.duration = time.perf_counter() - started  # junit.xml's time per test case
         result.reason = result.reason or None
         self.results.add(result)
         return result
