@@ -121,7 +121,14 @@ def handle(args: argparse.Namespace) -> int:
     run_id = new_run_id()
     plugin.LAST.clear()
     with stops.stoppable():
-        code = pytest.main(pytest_args(config, run_id, list(args.pytest_args or [])))
+        try:
+            code = pytest.main(pytest_args(config, run_id, list(args.pytest_args or [])))
+        except Exception:
+            # pytest can fail while it renders the interrupt (a frame without a line number on 3.11); its
+            # session-finish, our clean-up and reports, has run by then, so this is still a stopped run.
+            if not stops.received():
+                raise
+            code = pytest.ExitCode.INTERRUPTED
     stop = Terminated if stops.received() == signal.SIGTERM else KeyboardInterrupt
     if "results" not in plugin.LAST:
         if int(code) == 2 or stops.received():
