@@ -20,6 +20,4 @@ Mode = Literal["positive", "negative", "scenario", "recorded", "cleanup"]
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 FAMILIES: tuple[Family, ...] = get_args(Family)
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
-PHASES: tuple[Phase, ...] = get_args(Phase)
 RUN_PHASES: tuple[Phase, ...] = ("examples", "positive", "negative", "stateful", "scenarios")
-MODES: tuple[Mode, ...] = get_args(Mode)

@@ -13,9 +13,10 @@ import json
 from html import escape
 from typing import Any
 
+from conformance.kinds import OUTCOMES
 from conformance.reports import matrix
 from conformance.reports.groups import Group, group_findings, headline, reproduction
-from conformance.results import OUTCOMES, RunResults, is_new
+from conformance.results import RunResults, is_new
 
 SECTIONS = (
     ("new", "Deviations"),

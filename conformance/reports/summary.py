@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from conformance.kinds import OUTCOMES
 from conformance.reports import matrix, recordings
 from conformance.reports.groups import Group, group_findings, headline
-from conformance.results import OUTCOMES, RunResults
+from conformance.results import RunResults
 
 MAX_LISTED = 50  # deviations listed per table; report.html has them all
 _VERDICT = {0: "PASS", 1: "FAIL: new violations", 2: "ERROR: usage", 3: "ERROR: target unreachable"}
