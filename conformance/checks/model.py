@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from conformance.checks.signature import Signature, signature
 from conformance.exchange import Request
 from conformance.kinds import FAMILIES, SEVERITIES, Family, Severity
 
@@ -34,10 +35,9 @@ class Violation:
     status: int | None = None  # the response status, None when not tied to one response
     known_deviation: str | None = None  # the `spec/deviations.yaml` entry that explains it (not a failure)
 
-    def signature(self) -> tuple[str, str, str, str]:
-        """Stable across runs: array indices and ids are not part of it, so repeats group together."""
-        status = "" if self.status is None else str(self.status)
-        return (self.check, self.operation_id or "", status, re.sub(r"\[\d+\]", "[*]", self.path))
+    def signature(self) -> Signature:
+        """Stable across runs: indexes, ids and values are folded, so repeats group together."""
+        return signature(self.check, self.operation_id, self.path, self.message)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -30,13 +30,14 @@ from typing import Any
 
 import yaml
 
+from conformance.checks.signature import message_shape, normalise_path
 from conformance.errors import ConformanceError
-from conformance.reports.groups import group_violations, message_shape, normalise_path
+from conformance.reports.groups import group_violations
 from conformance.results import RunResults
 
 BASELINE_VERSION = 1
 __all__ = ["Baseline", "Entry", "apply_baseline", "baseline_from", "dump_baseline", "load_baseline"]
-__all__ += ["fingerprint", "normalise_path"]
+__all__ += ["fingerprint"]
 
 
 @cache
@@ -62,7 +63,7 @@ class Entry:
     path: str | None = None
     phase: str | None = None
     expires: date | None = None
-    message: str | None = None  # a glob over the message shape (`reports.groups.message_shape`)
+    message: str | None = None  # a glob over the message shape (`checks.signature.message_shape`)
     matched: int = field(default=0, compare=False)
 
     def matches(self, violation: dict[str, Any], phase: str) -> bool:

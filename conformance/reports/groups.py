@@ -17,54 +17,23 @@ httpx snippet aimed at the target the run actually used.
 
 from __future__ import annotations
 
-import re
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.checks.signature import Signature
+from conformance.checks.signature import signature as finding_signature
 from conformance.results import EMULATOR_PORT, RunResults, is_deviation, is_new
 from conformance.results import reproduction as request_reproduction
 from conformance.spec import DEFAULT_SOURCE
 
-Signature = tuple[str, str, str, str]
 KINDS = ("new", "accepted", "known")  # counted violations, accepted by a baseline, known deviations
-
-# A token that is an object id or a generated value: asst_abc123, chatcmpl-9xYz…, file-AbC123…,
-# UUIDs, long hex strings. It must hold a digit, so words like `list-project-users` stay.
-_ID = re.compile(
-    r"\b[A-Za-z]{2,}[_-](?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{4,}\b"
-    r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
-    r"|\b[0-9a-fA-F]{16,}\b"
-)
-_QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|`[^`]*`")
-# An HTTP status after these words is part of what went wrong, not a varying value.
-_NUMBER = re.compile(r"(?<![\w.])(?<!answered )(?<!status )(?<!HTTP )-?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w])")
-_INDEX = re.compile(r"\[\d+\]|(?<=/)\d+(?=/|$)")
-_KEY_ID = re.compile(r"\[\"(?:[^\"\\]|\\.)*\"\]")
-
-
-def normalise_path(path: str | None) -> str:
-    """Array indexes become `[*]` and keys or segments that are ids become `{id}`: one path per place."""
-    text = _INDEX.sub(lambda m: "[*]" if m.group(0).startswith("[") else "*", path or "")
-    text = _KEY_ID.sub(lambda m: '["{id}"]' if _ID.search(m.group(0)) else m.group(0), text)
-    return _ID.sub("{id}", text)
-
-
-def message_shape(message: str | None) -> str:
-    """The message with what varies between occurrences folded: quoted values, ids and numbers."""
-    text = " ".join(str(message or "").split())
-    text = _QUOTED.sub(lambda m: m.group(0)[0] + "…" + m.group(0)[-1], text)
-    text = _ID.sub("{id}", text)
-    return _NUMBER.sub("N", text)
 
 
 def signature(violation: dict[str, Any]) -> Signature:
     """What makes findings one deviation (see the module docstring)."""
-    return (
-        str(violation.get("check") or ""),
-        str(violation.get("operation_id") or ""),
-        normalise_path(violation.get("path")),
-        message_shape(violation.get("message")),
+    return finding_signature(
+        violation.get("check"), violation.get("operation_id"), violation.get("path"), violation.get("message")
     )
 
 

@@ -20,6 +20,7 @@ from hypothesis.errors import FlakyFailure, FlakyStrategyDefinition, Unsatisfiab
 
 from conformance.checks import CHECKS, CheckConfig, Violation, run_checks
 from conformance.checks import select as select_checks
+from conformance.checks.signature import Signature
 from conformance.errors import BudgetSpent, ConformanceError, TargetUnreachable
 from conformance.exchange import Exchange, Request, Response
 from conformance.results import OperationResult, RunResults, new_run_id
@@ -48,7 +49,7 @@ class PhaseState:
     result: OperationResult
     sent: int = 0
     unrouted: int = 0
-    signatures: set[tuple] = field(default_factory=set)
+    signatures: set[Signature] = field(default_factory=set)
     violations: list[Any] = field(default_factory=list)
     transport_errors: list[str] = field(default_factory=list)
     not_sent: list[str] = field(default_factory=list)
@@ -300,12 +301,10 @@ class Session:
             result.outcome = "skipped"
             result.reason = result.reason or (phase.not_sent[0] if phase.not_sent else "no request to send")
 
-    def _add(self, phase: PhaseState, violation: Any) -> None:
+    def _add(self, phase: PhaseState, violation: Violation) -> None:
         if is_relaxed(self.profile, violation):
             return
-        signature = (
-            violation.signature() if hasattr(violation, "signature") else (violation.check, violation.message)
-        )
+        signature = violation.signature()
         if signature in phase.signatures:
             return
         phase.signatures.add(signature)

@@ -19,6 +19,7 @@ from conformance.checks import (
 )
 from conformance.checks.context import match_operation
 from conformance.errors import ConformanceError
+from conformance.reports.groups import signature as group_signature
 from tests.checks import check_bodies as b
 
 ISSUE_CHECKS = {
@@ -72,8 +73,10 @@ def test_violation_dict_and_signature(openai_spec):
     json.dumps(data)  # serialisable
     assert data["request"]["method"] == "GET" and data["status"] == 503
     assert data["signature"] == list(violations[0].signature())
-    v = Violation("c", "error", "schema", "op", "m", path="$.data[12].items[3].id", status=200)
-    assert v.signature() == ("c", "op", "200", "$.data[*].items[*].id")
+    v = Violation("c", "error", "schema", "op", "3 items for asst_abc123", path="$.data[12].items[3].id")
+    assert v.signature() == ("c", "op", "$.data[*].items[*].id", "N items for {id}")
+    # the violation and the reports group by the same signature
+    assert v.signature() == group_signature(v.to_dict())
 
 
 def test_errors_sort_before_warnings(openai_spec):

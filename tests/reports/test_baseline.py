@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 import yaml
 
+from conformance.checks.signature import normalise_path
 from conformance.cli import main
 from conformance.errors import ConformanceError
 from conformance.reports import read_results, write_reports
@@ -17,7 +18,6 @@ from conformance.reports.baseline import (
     baseline_from,
     dump_baseline,
     load_baseline,
-    normalise_path,
 )
 from tests.reports.report_fixtures import PLANTED
 

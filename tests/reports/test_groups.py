@@ -6,9 +6,10 @@ import json
 import re
 from pathlib import Path
 
+from conformance.checks.signature import message_shape, normalise_path
 from conformance.cli import main
 from conformance.proxy import Capture, CassetteWriter, to_record
-from conformance.reports.groups import group_findings, headline, message_shape, normalise_path, signature
+from conformance.reports.groups import group_findings, headline, signature
 from conformance.reports.terminal import render
 from tests.reports.report_fixtures import PLANTED
 
