@@ -59,6 +59,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from conformance import __version__
+from conformance.checks.model import Reproduction, Violation, ViolationRecord
 from conformance.errors import EXIT_OK, EXIT_VIOLATIONS
 from conformance.kinds import OUTCOMES, Outcome, Phase
 from conformance.redact import redact
@@ -98,17 +99,17 @@ def worst(outcomes: Iterable[Outcome]) -> Outcome:
     return max(outcomes, key=lambda o: _PRECEDENCE.get(o, 0), default="skipped")
 
 
-def is_new(violation: dict[str, Any]) -> bool:
+def is_new(violation: ViolationRecord) -> bool:
     """Neither accepted by a baseline nor a known deviation of the real API: a violation that counts."""
     return not violation.get("accepted") and not violation.get("known_deviation")
 
 
-def is_deviation(violation: dict[str, Any]) -> bool:
+def is_deviation(violation: ViolationRecord) -> bool:
     """A finding `spec/deviations.yaml` explains: the real API does the same (kept, not counted)."""
     return bool(violation.get("known_deviation")) and not violation.get("accepted")
 
 
-def deviations_line(violations: list[dict[str, Any]]) -> str:
+def deviations_line(violations: list[ViolationRecord]) -> str:
     """How many findings the known-deviations table explains, and by how many of its entries."""
     ids = [v["known_deviation"] for v in violations if is_deviation(v)]
     return f"matches the real API: {len(ids)} findings, {len(set(ids))} deviations"
@@ -127,7 +128,7 @@ class OperationResult:
     families: list[str] = field(default_factory=list)
     reason: str | None = None
     duration: float = 0.0  # seconds
-    violations: list[dict[str, Any]] = field(default_factory=list)
+    violations: list[ViolationRecord] = field(default_factory=list)
 
     @classmethod
     def for_operation(cls, operation: Any, phase: Phase, **kwargs: Any) -> OperationResult:
@@ -138,13 +139,16 @@ class OperationResult:
             result.note_family("pagination")
         return result
 
-    def add_violation(self, violation: Any, base_url: str | None = None) -> dict[str, Any]:
-        """Record a `Violation` (or its dict), attach a reproduction and mark the result failed."""
-        data = dict(violation.to_dict() if hasattr(violation, "to_dict") else violation)
-        data.setdefault("operation_id", self.operation_id)
-        data.setdefault("family", "schema")
-        if "reproduction" not in data and isinstance(data.get("request"), dict):
-            data["reproduction"] = reproduction(data["request"], base_url)
+    def add_violation(
+        self, violation: Violation | ViolationRecord, base_url: str | None = None
+    ) -> ViolationRecord:
+        """Record a `Violation` (or its record), attach a reproduction and mark the result failed."""
+        data = violation.to_dict() if isinstance(violation, Violation) else ViolationRecord(**violation)
+        if data["operation_id"] is None:
+            data["operation_id"] = self.operation_id
+        request = data.get("request")
+        if "reproduction" not in data and isinstance(request, dict):
+            data["reproduction"] = reproduction(request, base_url)
         self.violations.append(data)
         if not is_deviation(data):  # a known deviation leaves the outcome as it is
             self.outcome = "failed" if self.new_violations() else worst([self.outcome, "passed"])
@@ -155,7 +159,7 @@ class OperationResult:
         if family not in self.families:
             self.families.append(family)
 
-    def new_violations(self) -> list[dict[str, Any]]:
+    def new_violations(self) -> list[ViolationRecord]:
         return [v for v in self.violations if is_new(v)]
 
     def settle(self) -> None:
@@ -210,7 +214,7 @@ class RunResults:
     def base_url(self) -> str:
         return self.target if "://" in self.target else EMULATOR_BASE_URL
 
-    def violations(self) -> list[dict[str, Any]]:
+    def violations(self) -> list[ViolationRecord]:
         return [v for op in self.operations for v in op.violations]
 
     def left_out(self) -> dict[str, int]:
@@ -231,7 +235,7 @@ class RunResults:
         listed = "; ".join(f"{count} × {reason}" for reason, count in left.items())
         return f"{kind}: left out {sum(left.values())} operation × phase results ({listed})"
 
-    def new_violations(self) -> list[dict[str, Any]]:
+    def new_violations(self) -> list[ViolationRecord]:
         return [v for v in self.violations() if is_new(v)]
 
     def implementation(self) -> dict[str, str]:
@@ -356,7 +360,7 @@ def _body_kind(request: dict[str, Any]) -> str:
     return "json" if "body" in request else "none"
 
 
-def reproduction(request: dict[str, Any], base_url: str | None = None) -> dict[str, str]:
+def reproduction(request: dict[str, Any], base_url: str | None = None) -> Reproduction:
     """A curl command and a short httpx snippet that resend a request; credentials come from the
     environment ($OPENAI_API_KEY, ...), never from the recorded headers."""
     request = _redacted_request(request)

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from conformance.checks.signature import Signature, signature
 from conformance.exchange import Request
@@ -17,6 +17,41 @@ if TYPE_CHECKING:
     from conformance.exchange import Exchange
 
 EXCERPT_CHARS = 200
+
+
+class Reproduction(TypedDict):
+    curl: str
+    python: str
+
+
+class Acceptance(TypedDict, total=False):
+    reason: str
+    expires: str | None
+
+
+class ViolationRecord(TypedDict):
+    """A violation as data, as a run's results carry it: `Violation.to_dict()` plus what the run adds.
+
+    Plain JSON so results.json round-trips without conversion; a TypedDict so every reader is
+    type-checked against these keys."""
+
+    check: str
+    severity: Severity
+    family: Family
+    operation_id: str | None
+    message: str
+    status: NotRequired[int | None]
+    expected: NotRequired[str | None]
+    got: NotRequired[str | None]
+    path: NotRequired[str]
+    request: NotRequired[dict[str, Any] | None]
+    signature: NotRequired[list[str]]
+    response: NotRequired[Any]  # an excerpt of the response, where a check kept one
+    known_deviation: NotRequired[str]  # the `spec/deviations.yaml` entry that explains it
+    reproduction: NotRequired[Reproduction]  # added by `OperationResult.add_violation`
+    accepted: NotRequired[Acceptance]  # set by a baseline
+    occurrences: NotRequired[int]  # how often the fuzzer saw it when it kept one copy
+    phase: NotRequired[str]  # on a group's first finding (`reports.groups`)
 
 
 @dataclass
@@ -39,8 +74,8 @@ class Violation:
         """Stable across runs: indexes, ids and values are folded, so repeats group together."""
         return signature(self.check, self.operation_id, self.path, self.message)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self) -> ViolationRecord:
+        record: ViolationRecord = {
             "check": self.check,
             "severity": self.severity,
             "family": self.family,
@@ -52,7 +87,10 @@ class Violation:
             "path": self.path,
             "request": self.request.to_dict() if self.request is not None else None,
             "signature": list(self.signature()),
-        } | ({"known_deviation": self.known_deviation} if self.known_deviation else {})
+        }
+        if self.known_deviation:
+            record["known_deviation"] = self.known_deviation
+        return record
 
 
 def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:

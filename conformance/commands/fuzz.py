@@ -11,6 +11,7 @@ from conformance.commands import add_show_option
 from conformance.commands.run import EXIT_CODES, verdict_lines
 from conformance.errors import EXIT_OK, EXIT_VIOLATIONS, ConformanceError
 from conformance.reports.terminal import print_groups
+from conformance.results import OperationResult
 from conformance.runner.config import add_options
 
 EXAMPLES = """examples:
@@ -74,10 +75,8 @@ def handle(args: argparse.Namespace) -> int:
         phase = "negative" if (group.violation.get("request") or {}).get("mode") == "negative" else "positive"
         result = next((r for r in results.operations if r.operation_id == op.id and r.phase == phase), None)
         if result is None:
-            from conformance.results import OperationResult
-
             result = results.add(OperationResult.for_operation(op, phase))
-        result.add_violation(group.violation | {"occurrences": group.count})
+        result.add_violation({**group.violation, "occurrences": group.count})
     code = results.finish(stopped.exit_code if stopped is not None else None)
     if config.baseline is not None or config.profile is not None:
         code = conclude(results, config, [s.operation.id for s in session.selection])

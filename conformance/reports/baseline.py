@@ -33,7 +33,7 @@ import yaml
 from conformance.checks.signature import message_shape, normalise_path
 from conformance.errors import ConformanceError
 from conformance.reports.groups import group_violations
-from conformance.results import RunResults
+from conformance.results import RunResults, ViolationRecord
 
 BASELINE_VERSION = 1
 __all__ = ["Baseline", "Entry", "apply_baseline", "baseline_from", "dump_baseline", "load_baseline"]
@@ -45,7 +45,7 @@ def _glob(pattern: str) -> re.Pattern[str]:
     return re.compile(".*".join(re.escape(part) for part in pattern.split("*")) + r"\Z", re.S)
 
 
-def fingerprint(violation: dict[str, Any], phase: str | None = None) -> tuple[str, str, str, str]:
+def fingerprint(violation: ViolationRecord, phase: str | None = None) -> tuple[str, str, str, str]:
     """What makes two violations "the same" across runs: check, operation, phase, normalised path."""
     return (
         str(violation.get("check") or ""),
@@ -66,7 +66,7 @@ class Entry:
     message: str | None = None  # a glob over the message shape (`checks.signature.message_shape`)
     matched: int = field(default=0, compare=False)
 
-    def matches(self, violation: dict[str, Any], phase: str) -> bool:
+    def matches(self, violation: ViolationRecord, phase: str) -> bool:
         return (
             bool(_glob(self.check).match(str(violation.get("check") or "")))
             and bool(_glob(self.operation_id).match(str(violation.get("operation_id") or "")))
@@ -100,7 +100,7 @@ class Baseline:
     entries: list[Entry] = field(default_factory=list)
     source: str = ""
 
-    def find(self, violation: dict[str, Any], phase: str) -> Entry | None:
+    def find(self, violation: ViolationRecord, phase: str) -> Entry | None:
         return next((e for e in self.entries if e.matches(violation, phase)), None)
 
 
@@ -208,7 +208,7 @@ def baseline_from(
     previous = previous or Baseline()
     for entry in previous.entries:
         entry.matched = 0
-    fresh: list[tuple[dict[str, Any], str]] = []
+    fresh: list[tuple[ViolationRecord, str]] = []
     for result in results.operations:
         for violation in result.violations:
             old = previous.find(violation, result.phase)

@@ -23,21 +23,21 @@ from typing import Any
 
 from conformance.checks.signature import Signature
 from conformance.checks.signature import signature as finding_signature
-from conformance.results import EMULATOR_PORT, RunResults, is_deviation, is_new
+from conformance.results import EMULATOR_PORT, RunResults, ViolationRecord, is_deviation, is_new
 from conformance.results import reproduction as request_reproduction
 from conformance.spec import DEFAULT_SOURCE
 
 KINDS = ("new", "accepted", "known")  # counted violations, accepted by a baseline, known deviations
 
 
-def signature(violation: dict[str, Any]) -> Signature:
+def signature(violation: ViolationRecord) -> Signature:
     """What makes findings one deviation (see the module docstring)."""
     return finding_signature(
         violation.get("check"), violation.get("operation_id"), violation.get("path"), violation.get("message")
     )
 
 
-def kind(violation: dict[str, Any]) -> str:
+def kind(violation: ViolationRecord) -> str:
     """new (counts), accepted (by a baseline) or known (a known deviation of the real API)."""
     if is_new(violation):
         return "new"
@@ -49,7 +49,7 @@ class Group:
     """One deviation: the findings sharing a signature."""
 
     signature: Signature
-    first: dict[str, Any]  # the first finding, with its "phase"
+    first: ViolationRecord  # the first finding, with its "phase"
     count: int = 0
     kinds: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     phases: list[str] = field(default_factory=list)
@@ -82,7 +82,7 @@ class Group:
     def family(self) -> str:
         return str(self.first.get("family") or "")
 
-    def add(self, violation: dict[str, Any], phase: str) -> None:
+    def add(self, violation: ViolationRecord, phase: str) -> None:
         # `occurrences`: how often a finding was seen when only one copy was kept (fuzz counts repeats)
         times = max(int(violation.get("occurrences") or 1), 1)
         self.count += times
@@ -131,7 +131,7 @@ def _order(group: Group) -> tuple[Any, ...]:
     return (KINDS.index(group.kind), group.severity != "error", -group.count, group.signature)
 
 
-def group_violations(items: list[tuple[dict[str, Any], str]]) -> list[Group]:
+def group_violations(items: list[tuple[ViolationRecord, str]]) -> list[Group]:
     """Group (violation, phase) pairs; the groups come worst first."""
     groups: dict[Signature, Group] = {}
     for violation, phase in items:
@@ -205,7 +205,8 @@ def reproduction(group: Group, results: RunResults) -> dict[str, str] | None:
     request = group.first.get("request")
     if not isinstance(request, dict) or not request.get("method"):
         return None
-    made = request_reproduction(request, target_url(results))
+    resend = request_reproduction(request, target_url(results))
+    made = {"curl": resend["curl"], "python": resend["python"]}
     serve = serve_command(results)
     if serve:
         made["serve"] = serve

@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
-from conformance.results import OperationResult, RunResults, is_new
+from conformance.results import OperationResult, RunResults, ViolationRecord, is_new
 
 _MAX_TEXT = 20_000
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # XML 1.0 forbids these
@@ -89,20 +89,20 @@ def _case(suite: ET.Element, result: OperationResult, counts: dict[str, int]) ->
     ET.SubElement(case, "system-out").text = _clip("\n".join(out))
 
 
-def _headline(v: dict) -> str:
+def _headline(v: ViolationRecord) -> str:
     where = f" at {v['path']}" if v.get("path") else ""
     return f"[{v.get('severity', 'error')}] {v.get('check')}{where}: {v.get('message')}"
 
 
-def _describe(v: dict) -> str:
+def _describe(v: ViolationRecord) -> str:
     lines = [_headline(v)]
     if v.get("expected") is not None:
         lines.append(f"expected: {v['expected']}")
     if v.get("got") is not None:
         lines.append(f"got: {v['got']}")
-    curl = (v.get("reproduction") or {}).get("curl")
-    if curl:
-        lines.append("reproduce:\n" + curl)
+    made = v.get("reproduction")
+    if made and made["curl"]:
+        lines.append("reproduce:\n" + made["curl"])
     return "\n".join(lines)
 
 

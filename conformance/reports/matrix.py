@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
 from conformance.kinds import FAMILIES, OUTCOMES
-from conformance.results import OperationResult, RunResults, is_new, worst
+from conformance.results import OperationResult, RunResults, ViolationRecord, is_new, worst
 
 # Columns of the matrix: the contract families ("http" last: status codes, content types, 5xx).
 COLUMNS = FAMILIES
@@ -47,7 +46,7 @@ class Row:
     results: list[OperationResult] = field(default_factory=list)
 
     @property
-    def violations(self) -> list[dict[str, Any]]:
+    def violations(self) -> list[ViolationRecord]:
         return [v for r in self.results for v in r.violations]
 
 

@@ -18,6 +18,8 @@ from typing import Any
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Unsatisfiable
 
+from conformance.checks.model import ViolationRecord
+from conformance.checks.signature import Signature
 from conformance.results import OperationResult, reproduction
 from conformance.runner.config import RunConfig
 from conformance.runner.session import PhaseState, Session, _Stop
@@ -36,8 +38,8 @@ class Found(Exception):
 
 @dataclass
 class Group:
-    signature: tuple[str, ...]
-    violation: dict[str, Any]  # the minimal example's violation, with its request and reproduction
+    signature: Signature
+    violation: ViolationRecord  # the minimal example's violation, with its request and reproduction
     count: int = 1
     operations: set[str] = field(default_factory=set)
 
