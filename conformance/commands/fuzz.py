@@ -10,6 +10,7 @@ import sys
 from conformance.commands import add_show_option
 from conformance.commands.run import EXIT_CODES, verdict_lines
 from conformance.errors import EXIT_OK, EXIT_VIOLATIONS, ConformanceError
+from conformance.kinds import Phase
 from conformance.reports.terminal import print_groups
 from conformance.results import OperationResult
 from conformance.runner.config import add_options
@@ -72,7 +73,8 @@ def handle(args: argparse.Namespace) -> int:
         op = session.spec.by_id.get(group.violation.get("operation_id") or "")
         if op is None:
             continue
-        phase = "negative" if (group.violation.get("request") or {}).get("mode") == "negative" else "positive"
+        negative = (group.violation.get("request") or {}).get("mode") == "negative"
+        phase: Phase = "negative" if negative else "positive"
         result = next((r for r in results.operations if r.operation_id == op.id and r.phase == phase), None)
         if result is None:
             result = results.add(OperationResult.for_operation(op, phase))

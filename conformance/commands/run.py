@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -162,7 +163,9 @@ def verdict_lines(results: Any) -> list[str]:
     return lines + score_lines(results.compatibility)
 
 
-def print_summary(results: Any, folder: Any, show: int = DEFAULT_SHOW, secret_env: list[str] = ()) -> None:
+def print_summary(
+    results: Any, folder: Any, show: int = DEFAULT_SHOW, secret_env: Sequence[str] = ()
+) -> None:
     """The end of a run: totals, the deviations worst first with reproductions, the verdict."""
     counts = results.counts()
     operations = {r.operation_id for r in results.operations}

@@ -334,7 +334,8 @@ def _multipart(
         name = part.get_param("name", header="content-disposition")
         if not name:
             continue
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        payload = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename()
         if filename is not None:
             files[str(name)] = (filename, payload, part.get_content_type())
@@ -435,7 +436,7 @@ def _event_dict(event: SSEEvent) -> dict[str, Any]:
 
 def parse_events(body: bytes) -> list[SSEEvent]:
     """The events of a complete SSE body."""
-    return list(sse.parse_events(body))
+    return list(sse.parse_events([body]))
 
 
 def upstream_parts(upstream: str) -> tuple[str, str]:

@@ -17,12 +17,13 @@ from typing import Any
 from conformance.checks import CheckConfig, Violation, match_operation, run_checks
 from conformance.errors import EXIT_OK, EXIT_UNREACHABLE
 from conformance.exchange import Exchange, Request
+from conformance.kinds import Phase
 from conformance.proxy.cassette import Capture, CassetteWriter, to_exchange, to_record, to_request
 from conformance.redact import redact_text
 from conformance.results import OperationResult, RunResults, deviations_line
 from conformance.spec import Spec
 
-PHASE = "traffic"  # the phase of every result the proxy and replay produce
+PHASE: Phase = "traffic"  # the phase of every result the proxy and replay produce
 Printer = Callable[[str], None]
 LINE_LIMIT = 300  # characters of a live violation line; the reports keep the full message
 
@@ -76,7 +77,7 @@ class Observer:
         # Traffic outside the spec (no operation matches), and responses the client walked away
         # from, are forwarded and counted, not judged.
         judged = exchange is not None and request.operation_id is not None and not record.get("client_left")
-        violations = judge(exchange, self.spec, self.check_config) if judged else []
+        violations = judge(exchange, self.spec, self.check_config) if judged and exchange is not None else []
         error = record.get("proxy_error")
         # The checks see a bad body or a cut stream themselves; a proxy violation covers the rest
         # (no response at all) so that every broken exchange counts once.

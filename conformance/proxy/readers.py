@@ -197,7 +197,7 @@ class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]
     """YAML as recorders write it: Ruby's `!binary` (base64) and any other local tag read plainly."""
 
 
-def _binary(loader: yaml.Loader, node: yaml.Node) -> bytes:
+def _binary(loader: yaml.Loader, node: yaml.ScalarNode) -> bytes:
     return base64.b64decode("".join(str(loader.construct_scalar(node)).split()))
 
 
@@ -206,7 +206,7 @@ def _plain(loader: yaml.Loader, suffix: str, node: yaml.Node) -> Any:
         return loader.construct_mapping(node, deep=True)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
-    return loader.construct_scalar(node)
+    return loader.construct_scalar(node)  # type: ignore[arg-type]  # neither mapping nor sequence: a scalar
 
 
 _Loader.add_constructor("!binary", _binary)

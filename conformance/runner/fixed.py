@@ -38,7 +38,7 @@ def with_fixed(request: Request, operation: Operation | None, config: RunConfig)
         return request
     request = copy.copy(request)
     request.query = {**request.query, **query}
-    if deployment and params is not None and template:
+    if deployment and params is not None and template and config.deployment:
         params[deployment] = config.deployment
         request.path_params = {**request.path_params, deployment: config.deployment}
         request.path = fill(template, params)

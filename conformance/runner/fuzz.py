@@ -13,7 +13,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Unsatisfiable
@@ -24,7 +24,7 @@ from conformance.results import OperationResult, reproduction
 from conformance.runner.config import RunConfig
 from conformance.runner.session import PhaseState, Session, _Stop
 
-MODES = ("positive", "negative")
+MODES: tuple[Literal["positive", "negative"], ...] = ("positive", "negative")
 MIN_EXAMPLES_PER_ROUND = 20
 
 
@@ -99,7 +99,12 @@ def fuzz(session: Session, max_time: float, *, rng: random.Random | None = None)
 
 
 def _fuzz_one(
-    session: Session, operation: Any, mode: str, report: FuzzReport, deadline: float, examples: int
+    session: Session,
+    operation: Any,
+    mode: Literal["positive", "negative"],
+    report: FuzzReport,
+    deadline: float,
+    examples: int,
 ) -> None:
     strategy = session.requests(operation, mode)
     if strategy is None:

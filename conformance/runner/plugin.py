@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from conformance.errors import EXIT_BUDGET, EXIT_UNREACHABLE, BudgetSpent, ConformanceError, TargetUnreachable
+from conformance.kinds import Phase
 from conformance.results import RunResults
 from conformance.runner import stops
 from conformance.runner.config import PYTEST_PREFIX, RunConfig, add_options, resolve
@@ -24,7 +25,7 @@ from conformance.runner.verdict import conclude, run_baseline, run_profile
 DEST = "conformance_"  # prefix of the plugin's option destinations on pytest's namespace
 SHOW = DEST + "show_progress__"
 RUN_ID = DEST + "run_id__"
-PHASE_TESTS = {
+PHASE_TESTS: dict[str, Phase] = {
     "test_examples": "examples",
     "test_positive": "positive",
     "test_negative": "negative",
@@ -395,7 +396,12 @@ def _add_unrun(results: RunResults, session: pytest.Session, plugin: Plugin) -> 
     for item in session.items:
         callspec = getattr(item, "callspec", None)
         function = getattr(item, "function", None)
-        if callspec is None or not _is_suite(function) or function.__name__ not in PHASE_TESTS:
+        if (
+            callspec is None
+            or function is None
+            or not _is_suite(function)
+            or function.__name__ not in PHASE_TESTS
+        ):
             continue
         phase, op_id = PHASE_TESTS[function.__name__], callspec.params.get("operation_id")
         if phase == "scenarios":

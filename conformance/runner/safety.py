@@ -10,7 +10,7 @@ clamped request is still a valid one.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, TypeGuard
 
 from conformance.exchange import Request
 from conformance.spec import Operation, Spec, schema_properties
@@ -111,5 +111,5 @@ def clamp(request: Request, spec: Spec, operation: Operation) -> Request:
     return request
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)

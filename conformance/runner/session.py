@@ -23,6 +23,7 @@ from conformance.checks import select as select_checks
 from conformance.checks.signature import Signature
 from conformance.errors import BudgetSpent, ConformanceError, TargetUnreachable
 from conformance.exchange import Exchange, Request, Response
+from conformance.kinds import Phase as RunPhase
 from conformance.results import OperationResult, RunResults, new_run_id
 from conformance.runner.config import RunConfig
 from conformance.runner.fixed import with_fixed
@@ -243,7 +244,7 @@ class Session:
 
     # -- phases ----------------------------------------------------------------------------------
 
-    def run(self, operation_id: str, phase_name: str) -> OperationResult:
+    def run(self, operation_id: str, phase_name: RunPhase) -> OperationResult:
         """Run one operation and phase, add its result to `results` and return it."""
         scenario = None
         if phase_name == "scenarios":
@@ -325,7 +326,7 @@ class Session:
         for violation in violations:
             self._add(phase, violation)
         judged = judged_families(exchange, operation) if not unrouted else set()
-        for family in sorted(judged | ({getattr(v, "family", None) for v in violations} - {None})):
+        for family in sorted(judged | {v.family for v in violations}):
             phase.result.note_family(family)
         for listener in self.listeners:
             listener(exchange, operation, violations)

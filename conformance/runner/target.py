@@ -10,6 +10,7 @@ spends a request budget, keeps a client-side rate limit and retries 429/502/503 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import random
 import re
@@ -64,7 +65,7 @@ class _Loop:
         """Wait for `coro`. On Ctrl-C, with `finish_on_interrupt`, let it finish first (up to that many
         seconds) and raise `Interrupted` carrying its result: a request already sent may have created
         an object, which the clean-up must know about."""
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)  # type: ignore[arg-type]
+        future: concurrent.futures.Future[T] = asyncio.run_coroutine_threadsafe(coro, self.loop)  # type: ignore[arg-type]
         try:
             return future.result()
         except KeyboardInterrupt:
@@ -246,8 +247,8 @@ def retry_delay(headers: dict[str, str], attempt: int) -> float:
             except (TypeError, ValueError, IndexError):
                 wait = None
     if wait is None:
-        resets = [parse_duration(v) for k, v in headers.items() if k.startswith("x-ratelimit-reset-")]
-        resets = [r for r in resets if r is not None]
+        parsed = [parse_duration(v) for k, v in headers.items() if k.startswith("x-ratelimit-reset-")]
+        resets = [r for r in parsed if r is not None]
         wait = max(resets) if resets else None
     if wait is None:
         wait = min(8.0, 0.5 * 2**attempt) * (0.75 + random.random() / 2)

@@ -35,6 +35,7 @@ from hypothesis.stateful import (
 
 from conformance.checks import CHECKS, Finding
 from conformance.exchange import Exchange
+from conformance.kinds import Severity
 from conformance.runner.safety import TAG_KEY
 from conformance.scenarios.flow import Abort, Flow
 from conformance.scenarios.flows import MODEL
@@ -153,7 +154,7 @@ def _violation(
     expected: Any,
     got: Any,
     path: str = "$",
-    severity: str | None = None,
+    severity: Severity | None = None,
 ) -> Any:
     return CHECKS[check_id].violation(Finding(message, expected, got, path, severity), exchange)
 
@@ -167,7 +168,7 @@ def machine_for(flow: Flow, family: Family) -> type[RuleBasedStateMachine]:
     """A state machine class bound to one flow (target, oracle, findings) and family."""
     id_param = flow.operation(family.retrieve).path.rsplit("{", 1)[-1].rstrip("}")
     lagging = family.eventual and not flow.session.config.is_emulator
-    list_severity = "warning" if lagging else None
+    list_severity: Severity | None = "warning" if lagging else None
 
     class CrudMachine(RuleBasedStateMachine):
         live = Bundle("live")
@@ -183,7 +184,7 @@ def machine_for(flow: Flow, family: Family) -> type[RuleBasedStateMachine]:
         def start(self, meta: dict[str, str]) -> str:
             """A fresh parent (when the family has one) and a first object, in every example."""
             self.parent = family.parent(flow) if family.parent is not None else {}
-            return self.create(meta)
+            return self.create(meta)  # type: ignore[return-value]  # the undecorated rule returns the id
 
         def teardown(self) -> None:
             """Every example ends deleting its oldest live object and listing: so the delete and list

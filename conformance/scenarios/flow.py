@@ -337,9 +337,9 @@ class Flow:
         """Cancel what is still running, then delete what the flow created (parents first: deleting a
         parent removes its children, which are then not deleted one by one). Never raises."""
         objects = [obj for obj in self.created() if not obj.gone and obj.cleanup is not None]
-        cancels = [obj for obj in objects if obj.cleanup.method != "DELETE"]
-        deletes = [obj for obj in objects if obj.cleanup.method == "DELETE"]
-        for obj in reversed(cancels):
+        cancels = [obj for obj in objects if obj.cleanup is not None and obj.cleanup.method != "DELETE"]
+        deletes = [obj for obj in objects if obj.cleanup is not None and obj.cleanup.method == "DELETE"]
+        for obj in reversed(cancels):  # (objects without a clean-up operation were left out above)
             kind = machines().get(obj.object or "")
             status = self.oracle.status(obj.id)
             if kind is not None and status in kind.terminal:  # nothing to cancel
@@ -357,6 +357,8 @@ class Flow:
 
     def _clean(self, obj: Created) -> None:
         op = obj.cleanup
+        if op is None:
+            return
         try:
             params = {name: obj.params[name] for name in params_of(op.path)}
         except KeyError:

@@ -271,14 +271,14 @@ def traverse(session: Any, phase: Any, operation_id: str) -> None:
                 seen = [i.get("id") for p in pages for i in (p.response.json().get("data") or [])]
                 if listed[-2] in seen:
                     backward = walk(flow, operation_id, parent, base, "before", listed[-2])
-            found = check_traversal(
+            judged = check_traversal(
                 pages,
                 direction="after",
                 expected_ids=listed if in_order else None,
                 backward=backward,
                 order=order,
             )
-            flow.add(found)
+            flow.add(judged)
             walked = [i.get("id") for p in pages for i in (p.response.json().get("data") or [])]
             missing = [i for i in listed if i not in walked]
             if missing and not in_order:  # check_traversal reports them when it judges the order
