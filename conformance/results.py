@@ -16,7 +16,10 @@ without the spec or the target.
       baseline                      None, or what applying a baseline changed (see reports.baseline)
       compatibility                 None, or with a profile its score per contract family
                                     (`conformance.reports.score.score_results`)
+      shard                         a shard (`--shard I/N`): {index, total, run}, `run` shared by every
+                                    shard of one run; None when not sharded
       shards                        the run ids `report merge` joined (empty for a single run)
+      missing_shards                a merge made with --allow-partial: the shards it lacked ("2/4")
       recordings                    replay only (else None): where the evidence came from: files per
                                     format, files ignored, exchanges judged, other hosts (not judged),
                                     headers the recorders filtered, and the date range of the evidence
@@ -199,7 +202,9 @@ class RunResults:
     exit_code: int | None = None
     baseline: dict[str, Any] | None = None
     compatibility: dict[str, Any] | None = None  # with a profile: `conformance.profiles.score_results`
+    shard: dict[str, Any] | None = None  # a shard's {index, total, run}: `runner.selection.shard_record`
     shards: list[str] = field(default_factory=list)  # run ids joined by `report merge`
+    missing_shards: list[str] = field(default_factory=list)  # `report merge --allow-partial`: "I/N" absent
     recordings: dict[str, Any] | None = None  # replay: where the evidence came from
     operations: list[OperationResult] = field(default_factory=list)
 

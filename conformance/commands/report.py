@@ -24,8 +24,12 @@ example: openai-conformance report diff main-report/ reports/
 MERGE_HELP = """Join the runs of several shards (results.json files or run folders) into one run and write
 the usual reports (results.json, junit.xml, summary.md, report.html) to OUTPUT/<new run id>/.
 
+Each shard's results.json records `I/N` and the id its run's shards share (`--shard-run`, else
+$GITHUB_RUN_ID / $CI_PIPELINE_ID, else a digest of the options): shards of different runs or splits, or
+the same shard twice, are refused; a missing shard is refused unless --allow-partial.
+
 exit codes: 0 merged run conforms, 1 new violations, 3/4 a shard was unreachable or spent its budget,
-            2 a run cannot be read or the runs used different specs
+            2 a run cannot be read, the runs used different specs, or the shard set is incomplete or mixed
 example: openai-conformance report merge shard-*/ --baseline conformance-baseline.yaml
 """
 
@@ -70,6 +74,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--allow-mixed-specs", action="store_true", help="merge runs made with different specs"
     )
     merge.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="merge an incomplete shard set (the merged reports name the missing shards)",
+    )
+    merge.add_argument(
         "--secret-env",
         action="append",
         default=[],
@@ -93,7 +102,11 @@ def run_diff(args: argparse.Namespace) -> int:
 
 
 def run_merge(args: argparse.Namespace) -> int:
-    merged = merge_runs([read_results(r) for r in args.runs], allow_mixed_specs=args.allow_mixed_specs)
+    merged = merge_runs(
+        [read_results(r) for r in args.runs],
+        allow_mixed_specs=args.allow_mixed_specs,
+        allow_partial=args.allow_partial,
+    )
     if args.baseline:
         apply_baseline(merged, load_baseline(args.baseline))
     folder = write_reports(merged, args.output, secret_env=args.secret_env)
@@ -102,4 +115,6 @@ def run_merge(args: argparse.Namespace) -> int:
         f"merged {len(merged.shards)} runs into {folder}: {len(merged.operations)} results, "
         f"{counts['new_violations']} new violations, {counts['accepted_violations']} accepted"
     )
+    if merged.missing_shards:
+        print(f"warning: partial merge, shards missing: {', '.join(merged.missing_shards)}", file=sys.stderr)
     return EXIT_OK if args.no_fail else int(merged.exit_code or 0)

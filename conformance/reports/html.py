@@ -185,7 +185,12 @@ def render(results: RunResults) -> str:
         ),
         ("spec sha256", spec.get("sha256", "")),
         ("target kind", results.kind_line()),
-        ("run", results.run_id + (f" (merged from {len(results.shards)} runs)" if results.shards else "")),
+        (
+            "run",
+            results.run_id
+            + (f" (merged from {len(results.shards)} runs)" if results.shards else "")
+            + (f"; shards missing: {', '.join(results.missing_shards)}" if results.missing_shards else ""),
+        ),
         ("tool", f"openai-conformance {results.tool_version}"),
         ("seed / profile", f"{results.seed if results.seed is not None else '–'} / {results.profile or '–'}"),
         ("started / finished", f"{results.started} / {results.finished or '–'}"),

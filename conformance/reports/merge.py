@@ -7,11 +7,17 @@ from conformance.reports.baseline import fingerprint
 from conformance.results import OperationResult, RunResults, new_run_id, worst
 
 
-def merge_runs(runs: list[RunResults], *, allow_mixed_specs: bool = False) -> RunResults:
+def merge_runs(
+    runs: list[RunResults], *, allow_mixed_specs: bool = False, allow_partial: bool = False
+) -> RunResults:
     """One run holding every operation result; the same operation and phase in two shards fold into
-    one (counts add up, violations join without duplicates, the worse outcome wins)."""
+    one (counts add up, violations join without duplicates, the worse outcome wins).
+
+    Shards must make one complete set of one run: a missing shard is refused unless `allow_partial`
+    (the merge then names the missing ones), shards of different runs or splits always are."""
     if not runs:
         raise ConformanceError("nothing to merge: give at least one run folder or results.json")
+    missing = check_shard_set(runs, allow_partial=allow_partial)
     shas = {r.spec.get("sha256") for r in runs}
     if len(shas) > 1 and not allow_mixed_specs:
         names = ", ".join(f"{r.run_id}: {r.spec.get('version', '?')}" for r in runs)
@@ -38,6 +44,7 @@ def merge_runs(runs: list[RunResults], *, allow_mixed_specs: bool = False) -> Ru
         finished=max((r.finished for r in runs if r.finished), default=None),
         requests_sent=sum(r.requests_sent for r in runs),
         shards=[s for r in runs for s in (r.shards or [r.run_id])],
+        missing_shards=missing,
     )
     by_key: dict[tuple[str, str], OperationResult] = {}
     for run in runs:
@@ -56,6 +63,56 @@ def merge_runs(runs: list[RunResults], *, allow_mixed_specs: bool = False) -> Ru
     merged.settle()
     merged.compatibility = _merge_compatibility(runs, merged)
     return merged
+
+
+def shard_of(run: RunResults) -> dict | None:
+    """The run's {index, total, run} (results written before the record existed: from options.shard,
+    run unknown); None for a run that was not a shard."""
+    if run.shard:
+        return run.shard
+    text = str((run.options or {}).get("shard") or "")
+    index, sep, total = text.partition("/")
+    if sep and index.isdigit() and total.isdigit():
+        return {"index": int(index), "total": int(total), "run": None}
+    return None
+
+
+def check_shard_set(runs: list[RunResults], *, allow_partial: bool = False) -> list[str]:
+    """The shards ("I/N") missing from `runs`; raises when the runs mix sharded runs or splits, give a
+    shard twice, or (without `allow_partial`) lack one. Runs that are not shards are merged as given."""
+    shards = {r.run_id: shard_of(r) for r in runs}
+    if not any(shards.values()):
+        return []
+    if not all(shards.values()):
+        plain = ", ".join(r for r, s in shards.items() if not s)
+        raise ConformanceError(f"cannot merge shards with runs that are not shards ({plain})")
+    parts = {r: s for r, s in shards.items() if s}
+    sets = sorted({str(s.get("run")) for s in parts.values()})
+    if len(sets) > 1:
+        listed = "; ".join(
+            f"{name}: "
+            + ", ".join(f"{s['index']}/{s['total']}" for s in parts.values() if str(s.get("run")) == name)
+            for name in sets
+        )
+        raise ConformanceError(f"the shards belong to different runs ({listed}); merge the shards of one run")
+    totals = sorted({int(s["total"]) for s in parts.values()})
+    if len(totals) > 1:
+        raise ConformanceError(
+            "the shards split the run differently (" + ", ".join(f"N={t}" for t in totals) + ")"
+        )
+    total = totals[0]
+    indexes = [int(s["index"]) for s in parts.values()]
+    twice = sorted({i for i in indexes if indexes.count(i) > 1})
+    if twice:
+        raise ConformanceError("the same shard was given twice: " + ", ".join(f"{i}/{total}" for i in twice))
+    missing = [f"{i}/{total}" for i in range(1, total + 1) if i not in indexes]
+    if missing and not allow_partial:
+        have = ", ".join(f"{i}/{total}" for i in sorted(indexes))
+        raise ConformanceError(
+            f"incomplete shard set of run {sets[0]}: have {have}, missing {', '.join(missing)} "
+            "(pass --allow-partial to merge anyway)"
+        )
+    return missing
 
 
 def _merge_compatibility(runs: list[RunResults], merged: RunResults) -> dict | None:

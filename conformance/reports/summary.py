@@ -28,6 +28,11 @@ def render(results: RunResults) -> str:
         "",
         f"Target kind: {results.kind_line()}",
         "",
+        *(
+            [f"**Partial merge: shards {', '.join(results.missing_shards)} missing.**", ""]
+            if results.missing_shards
+            else []
+        ),
         f"{len(rows)} operations, {len(results.operations)} operation × phase results, "
         f"{results.requests_sent} requests.",
         "",

@@ -264,6 +264,14 @@ OPTIONS: tuple[Option, ...] = (
         "ID[,ID]",
     ),
     Option("shard", _shard, "run only shard I of N (deterministic split of the operations)", "I/N"),
+    Option(
+        "shard_run",
+        str,
+        "with --shard: the id every shard of one run shares, so `report merge` can refuse shards of "
+        "different runs (default: $GITHUB_RUN_ID or $CI_PIPELINE_ID under CI, else derived from the "
+        "spec, target, seed and options)",
+        "ID",
+    ),
     Option("report_dir", Path, "folder for the reports (default reports)", "DIR"),
     Option("progress", _bool, "show a progress display (default: on a terminal, not under CI)", flag=True),
     Option(
@@ -319,6 +327,7 @@ class RunConfig:
     strict_spec: bool = False
     skip_check: list[str] = field(default_factory=list)
     shard: tuple[int, int] | None = None
+    shard_run: str | None = None
     report_dir: Path = Path("reports")
     progress: bool | None = None
     emulator_fault: list[str] = field(default_factory=list)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from conformance.errors import ConformanceError
@@ -97,6 +101,38 @@ def select(operations: list[Operation], config: RunConfig) -> list[Selected]:
     for op in chosen:
         result.append(Selected(op, skip_reason(op, config)))
     return result
+
+
+# Options that do not change which requests a shard sends: shards started alike but for these share a run.
+_NOT_THE_RUN = ("shard", "shard_run", "report_dir", "workers", "progress")
+# CI variables naming one pipeline run, the same in every job of its matrix (not the attempt: a re-run of
+# the failed shards keeps the others' artifacts).
+_CI_RUN_VARIABLES = (
+    ("GITHUB_RUN_ID", "github"),
+    ("CI_PIPELINE_ID", "gitlab"),
+    ("BUILDKITE_BUILD_ID", "buildkite"),
+)
+
+
+def shard_record(
+    config: RunConfig, spec_sha256: str, environ: Mapping[str, str] | None = None
+) -> dict[str, object] | None:
+    """What a shard's results say about the whole run: {index, total, run}. `run` is shared by every
+    shard of one run (`--shard-run`, else the CI's run id, else a digest of how the run was started), so
+    `report merge` can tell a complete set from a partial or mixed one. None when not sharded."""
+    if config.shard is None:
+        return None
+    index, total = config.shard
+    environ = os.environ if environ is None else environ
+    run = config.shard_run
+    for variable, ci in _CI_RUN_VARIABLES:
+        if run is None and environ.get(variable):
+            run = f"{ci}-{environ[variable]}"
+    if run is None:
+        how = {k: v for k, v in config.public().items() if k not in _NOT_THE_RUN}
+        text = json.dumps({"spec": spec_sha256, **how}, sort_keys=True, default=str)
+        run = "options-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+    return {"index": index, "total": total, "run": run}
 
 
 def skip_reason(operation: Operation, config: RunConfig) -> str | None:

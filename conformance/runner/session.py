@@ -30,7 +30,7 @@ from conformance.runner.fixed import with_fixed
 from conformance.runner.partial import Routes
 from conformance.runner.resources import Created, Resources, fill, params_of
 from conformance.runner.safety import body_properties, clamp, tag
-from conformance.runner.selection import NOT_OWNED, SAFE_METHODS, Selected, select, skip_reason
+from conformance.runner.selection import NOT_OWNED, SAFE_METHODS, Selected, select, shard_record, skip_reason
 from conformance.runner.target import Interrupted, Target, TransportFailure
 from conformance.runner.verdict import accept, is_relaxed, relaxed_check_config, run_baseline, run_profile
 from conformance.spec import Operation, Spec
@@ -111,6 +111,7 @@ class Session:
             options=config.public(),
             seed=config.seed,
             profile=self.profile.name if self.profile is not None else None,
+            shard=shard_record(config, str(self.spec.describe().get("sha256", ""))),
         )
         self.selection: list[Selected] = select(self.spec.operations, config)
         self.selected = {s.operation.id: s for s in self.selection}

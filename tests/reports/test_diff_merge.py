@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from conformance.cli import main
+from conformance.errors import ConformanceError
 from conformance.reports import read_results, write_reports
 from conformance.reports.diff import diff_runs
 from conformance.reports.merge import merge_runs
@@ -52,6 +55,7 @@ def _shard(run: RunResults, index: int, total: int) -> RunResults:
     mine = set(ops[index::total])
     part = RunResults.from_dict(run.to_dict())
     part.run_id = f"{run.run_id}-shard{index}"
+    part.shard = {"index": index + 1, "total": total, "run": run.run_id}
     part.operations = [r for r in part.operations if r.operation_id in mine]
     part.requests_sent = sum(r.requests for r in part.operations)
     part.exit_code = None
@@ -109,3 +113,33 @@ def test_merge_refuses_runs_of_different_specs(make_run, tmp_path, capsys):
     assert "different specs" in capsys.readouterr().err
     assert main(["report", "merge", *dirs, "-o", str(tmp_path / "m"), "--allow-mixed-specs"]) == 1
     assert main(["report", "merge", dirs[0], dirs[0], "-o", str(tmp_path / "m")]) == 2
+
+
+def test_merge_refuses_an_incomplete_shard_set_unless_allowed(make_run, tmp_path, capsys):
+    whole = make_run()
+    dirs = [str(write_reports(_shard(whole, i, 3), tmp_path / f"shard{i}")) for i in (0, 2)]
+    out_dir = tmp_path / "merged"
+    assert main(["report", "merge", *dirs, "-o", str(out_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "have 1/3, 3/3, missing 2/3" in err and "--allow-partial" in err and "Traceback" not in err
+    assert not out_dir.exists()
+    assert main(["report", "merge", *dirs, "-o", str(out_dir), "--allow-partial"]) == 1
+    assert "shards missing: 2/3" in capsys.readouterr().err
+    merged = read_results(out_dir)
+    assert merged.missing_shards == ["2/3"]
+    assert "shards 2/3 missing" in (out_dir / "latest" / "summary.md").read_text()
+
+
+def test_merge_refuses_shards_of_different_runs_splits_or_twice(make_run):
+    whole, other = make_run(), make_run()
+    mixed = [_shard(whole, 0, 2), _shard(other, 1, 2)]
+    with pytest.raises(ConformanceError, match="different runs"):
+        merge_runs(mixed, allow_partial=True)
+    with pytest.raises(ConformanceError, match="split the run differently"):
+        merge_runs([_shard(whole, 0, 2), _shard(whole, 1, 3)], allow_partial=True)
+    twice = _shard(whole, 0, 2)
+    twice.run_id += "-again"
+    with pytest.raises(ConformanceError, match="same shard was given twice: 1/2"):
+        merge_runs([_shard(whole, 0, 2), twice, _shard(whole, 1, 2)])
+    with pytest.raises(ConformanceError, match="not shards"):
+        merge_runs([_shard(whole, 0, 2), make_run()])

@@ -131,3 +131,19 @@ def test_state_actions(openai_spec) -> None:
     actions = {op.id for op in openai_spec.operations if is_state_action(op)}
     assert {"cancelRun", "submitToolOuputsToRun", "cancelBatch", "completeUpload"} <= actions
     assert not {"createRun", "modifyAssistant", "createMessage", "searchVectorStore"} & actions
+
+
+def test_a_shard_records_its_place_and_the_run_its_shards_share() -> None:
+    from conformance.runner.config import resolve
+    from conformance.runner.selection import shard_record
+
+    def record(given: dict, environ: dict | None = None) -> dict | None:
+        return shard_record(resolve(given, environ={}, pyproject=False), "abc", environ or {})
+
+    assert record({}) is None
+    one, two = record({"shard": "1/2", "workers": "2"}), record({"shard": "2/2"})
+    assert (one["index"], one["total"], two["index"]) == (1, 2, 2)
+    assert one["run"] == two["run"] and one["run"].startswith("options-")  # started alike: one run
+    assert record({"shard": "2/2", "seed": "7"})["run"] != one["run"]
+    assert record({"shard": "1/2"}, {"GITHUB_RUN_ID": "991"})["run"] == "github-991"
+    assert record({"shard": "1/2", "shard_run": "nightly-5"}, {"GITHUB_RUN_ID": "991"})["run"] == "nightly-5"
