@@ -32,7 +32,7 @@ of each stream kind).
 
 Known deviations: a violation that `spec/deviations.yaml` explains (the real API does it too, with
 recorded evidence) is returned with `known_deviation` set to the entry's id and does not fail a run;
-`CheckConfig(strict_spec=True)` judges by the letter of the spec (`conformance.checks.deviations`).
+`CheckConfig(strict_spec=True)` judges by the letter of the spec (`conformance.spec.deviations`).
 
 Relaxations (documented, on by default; spec ambiguities rather than API deviations):
 - a JSON body declared as a bare string (file downloads) accepts any content type and body.
@@ -56,7 +56,6 @@ from collections.abc import Iterable
 
 from conformance.checks import errors, http, lifecycle, objects, pagination, streaming  # noqa: F401  (registers)
 from conformance.checks.context import Context, match_operation
-from conformance.checks.deviations import known_deviation
 from conformance.checks.model import (
     CHECKS,
     FAMILIES,
@@ -72,6 +71,7 @@ from conformance.checks.validation import SchemaError, validate
 from conformance.errors import ConformanceError
 from conformance.exchange import Exchange
 from conformance.spec import Spec
+from conformance.spec.deviations import known_deviation
 
 __all__ = [
     "CHECKS",

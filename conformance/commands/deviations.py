@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from conformance.checks.deviations import Deviation, table
+from conformance.spec.deviations import Deviation, table
 
 
 def register(sub: argparse._SubParsersAction) -> None:

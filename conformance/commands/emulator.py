@@ -64,6 +64,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="break one contract on purpose, to test a conformance suite (repeatable; see --list-faults)",
     )
     parser.add_argument("--list-faults", action="store_true", help="print the fault catalogue and exit")
+    parser.add_argument(
+        "--spec-literal",
+        action="store_true",
+        help="answer by the letter of the spec; by default the emulator answers as the real API does where "
+        "it differs from its spec (the known deviations: `openai-conformance deviations`)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -97,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         api_keys=frozenset(args.api_key),
         faults=args.fault,
         base_path=args.base_path,
+        spec_literal=args.spec_literal,
     )
     _check_port(args.host, args.port)
     import uvicorn

@@ -1,4 +1,4 @@
-"""The emulator's ASGI app: route → authenticate → rate-limit → validate → handler → headers.
+"""The emulator's ASGI app: route → authenticate → rate-limit → validate → handler → real API → headers.
 
 Everything that is the same for every operation happens here, so handlers only hold semantics.
 Every answer, errors included, carries `x-request-id`, `openai-processing-ms`, `openai-version`
@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 from conformance.emulator import (
     aliases,
     endpoints,  # noqa: F401  (registers the handlers)
+    real_api,
     registry,
 )
 from conformance.emulator.context import Context
@@ -80,9 +81,9 @@ class Emulator:
     async def dispatch(self, request: Request) -> Response:
         started = time.perf_counter()
         headers = {"x-request-id": "req_" + secrets.token_hex(16), "openai-version": "2020-10-01"}
-        operation = None
+        operation, body = None, None
         try:
-            response, operation = await self._answer(request, headers)
+            response, operation, body = await self._answer(request, headers)
         except ApiError as exc:
             response = _error_response(exc)
         except Exception:  # a bug must still answer with the envelope, never drop the connection
@@ -96,10 +97,12 @@ class Emulator:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         if self.settings.self_check and operation is not None:
-            self._self_check(operation, response)
+            self._self_check(operation, response)  # the spec-literal answer, before real_api's changes
+        if operation is not None:
+            response = self._like_the_real_api(operation, body, response)
         return response
 
-    async def _answer(self, request: Request, headers: dict[str, str]) -> tuple[Response, Any]:
+    async def _answer(self, request: Request, headers: dict[str, str]) -> tuple[Response, Any, Any]:
         base = self.settings.base_path
         path = request.url.path
         if base and not (path == base or path.startswith(base + "/")):
@@ -148,9 +151,32 @@ class Emulator:
             official = aliases.official_id(self.spec, operation)
             aliased = official and registry.lookup(official)
             if aliased:
-                return aliases.conform(self.spec, operation, await aliased(ctx)), operation
+                return aliases.conform(self.spec, operation, await aliased(ctx)), operation, ctx.body
             handler = registry.default_handler()
-        return await handler(ctx), operation
+        return await handler(ctx), operation, ctx.body
+
+    def _like_the_real_api(self, operation: Any, request: Any, response: Response) -> Response:
+        """The answer as the real API sends it (`real_api`), unless the emulator is spec-literal."""
+        if self.settings.spec_literal or not 200 <= response.status_code < 300:
+            return response
+        media_type = (response.headers.get("content-type") or "").split(";")[0].strip()
+        if isinstance(response, StreamingResponse):
+            if media_type == "text/event-stream":
+                response.body_iterator = real_api.shape_stream(
+                    self.spec, operation, request, response.body_iterator
+                )
+            return response
+        if media_type != "application/json" or not response.body:
+            return response
+        try:
+            body = json.loads(response.body)
+        except ValueError:
+            return response
+        if not real_api.shape_body(self.spec, operation, response.status_code, request, body):
+            return response
+        response.body = json.dumps(body, separators=(",", ":")).encode("ascii")
+        response.headers["content-length"] = str(len(response.body))
+        return response
 
     def _authenticate(self, request: Request) -> None:
         header = request.headers.get("authorization", "")

@@ -82,8 +82,10 @@ def paginate(
     envelope: dict[str, Any] = {
         "object": "list",
         "data": page,
-        "first_id": page[0]["id"] if page else None,
-        "last_id": page[-1]["id"] if page else None,
+        # an empty page has no first or last id: "" by the letter of the spec (a required string),
+        # null as the real API answers (`real_api`, deviation empty-list-null-cursors)
+        "first_id": page[0]["id"] if page else "",
+        "last_id": page[-1]["id"] if page else "",
         "has_more": has_more,
     }
     if fields is not None:

@@ -1,10 +1,11 @@
 """The emulator judging itself: does a response validate against the schema the spec declares
-for that operation and status?
+for that operation and status? It judges the handler's answer, before `real_api` gives it the real
+API's known deviations.
 
-Two documented tolerances, each for a defect of the spec itself:
+Documented tolerances, each for a defect of the spec itself:
 
 * list envelopes declare `first_id`/`last_id` as required strings, but the real API returns null
-  for them on an empty list, and so does the emulator;
+  for them on an empty list;
 * `CreateFileRequest.purpose` accepts `evals`, which `OpenAIFile.purpose` does not list; the file
   object echoes the purpose it was created with, as the real API does;
 * a body-level `oneOf` whose branches overlap (createTranscription: the plain `{text}` branch also

@@ -31,6 +31,8 @@ class Settings:
     clock: Callable[[], float] = time.time
     # Prefix of every route.
     base_path: str = "/v1"
+    # Answer by the letter of the spec, not as the real API does (`conformance.emulator.real_api`).
+    spec_literal: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.api_keys, str):

@@ -196,6 +196,7 @@ def serve_command(results: RunResults) -> str | None:
         parts += ["--spec", str(spec)]
     for fault in options.get("emulator_fault") or []:
         parts += ["--fault", str(fault)]
+    parts += ["--spec-literal"] if options.get("spec_literal") else []
     return " ".join(shlex.quote(p) for p in parts)
 
 

@@ -282,6 +282,13 @@ OPTIONS: tuple[Option, ...] = (
         "NAMES",
     ),
     Option(
+        "spec_literal",
+        _bool,
+        "with an emulator target: the emulator answers by the letter of the spec, not as the real API does "
+        "where it differs from its spec (the known deviations)",
+        flag=True,
+    ),
+    Option(
         "baseline",
         Path,
         "a baseline file of accepted violations (`openai-conformance baseline update` writes one): "
@@ -331,6 +338,7 @@ class RunConfig:
     report_dir: Path = Path("reports")
     progress: bool | None = None
     emulator_fault: list[str] = field(default_factory=list)
+    spec_literal: bool = False
     baseline: Path | None = None
     profile: str | None = None
     sources: dict[str, str] = field(default_factory=dict, compare=False)  # option -> where it came from

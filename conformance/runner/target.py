@@ -130,7 +130,9 @@ class EmulatorProcess:
     does not mix with the run's output.
     """
 
-    def __init__(self, spec: str, faults: list[str] | None = None, startup: float = 60.0) -> None:
+    def __init__(
+        self, spec: str, faults: list[str] | None = None, spec_literal: bool = False, startup: float = 60.0
+    ) -> None:
         import subprocess
         import sys
 
@@ -150,6 +152,7 @@ class EmulatorProcess:
         command += ["--spec", spec, "--log-level", "error"]
         for fault in faults or ():
             command += ["--fault", fault]
+        command += ["--spec-literal"] if spec_literal else []
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + startup
         while True:
@@ -186,12 +189,12 @@ class EmulatorProcess:
             self.process.stderr.close()
 
 
-def create_emulator_app(spec: Spec, faults: list[str] | None = None) -> Any:
+def create_emulator_app(spec: Spec, faults: list[str] | None = None, spec_literal: bool = False) -> Any:
     try:
         from conformance.emulator import create_app
     except ImportError as exc:  # pragma: no cover - the emulator ships with the package
         raise ConformanceError(f"the bundled emulator is not available: {exc}") from None
-    return create_app(spec=spec, faults=faults or ())
+    return create_app(spec=spec, faults=faults or (), spec_literal=spec_literal)
 
 
 class RateLimiter:
@@ -311,18 +314,24 @@ class Target:
         self.connect_failures = 0
         if config.emulator_fault and not config.is_emulator:
             raise ConformanceError("--emulator-fault needs --target emulator or emulator-http")
+        if config.spec_literal and not config.is_emulator:
+            raise ConformanceError("--spec-literal needs --target emulator or emulator-http")
         self._loop = _Loop()
         self._server: LocalServer | EmulatorProcess | None = None
         transport: httpx.AsyncBaseTransport | None = None
         if base_url is None and config.target == "emulator":
-            app = app if app is not None else create_emulator_app(spec, config.emulator_fault)
+            app = (
+                app
+                if app is not None
+                else create_emulator_app(spec, config.emulator_fault, config.spec_literal)
+            )
             transport = httpx.ASGITransport(app=app)
             base_url = EMULATOR_BASE_URL
         elif base_url is None and config.target == "emulator-http":
             if app is not None:
                 self._server = LocalServer(app)
             else:
-                self._server = EmulatorProcess(config.spec, config.emulator_fault)
+                self._server = EmulatorProcess(config.spec, config.emulator_fault, config.spec_literal)
             base_url = self._server.base_url
         self.base_url = (base_url or config.target).rstrip("/")
         self.name = config.target

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from conformance.checks import CheckConfig, run_checks
-from conformance.checks.deviations import table
 from conformance.cli import main
+from conformance.spec.deviations import table
 from tests.checks import check_bodies as b
 
 BATCH = {

@@ -1,4 +1,5 @@
-"""Embeddings: a deterministic unit vector per input (`textgen.embedding`), float or base64."""
+"""Embeddings: a deterministic unit vector per input (`textgen.embedding`), float or base64 (the real
+API's answer to `encoding_format: base64`, which the spec does not declare; floats when spec-literal)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from starlette.responses import Response
 
 from conformance.emulator import textgen
 from conformance.emulator.context import Context
+from conformance.emulator.real_api import follows
 from conformance.emulator.registry import handles
 
 # Native sizes of the embedding models; unknown models get the small model's size.
@@ -40,7 +42,10 @@ async def create_embedding(ctx: Context) -> Response:
             item if isinstance(item, str) else " ".join(map(str, item if isinstance(item, list) else [item]))
         )
         vector = textgen.embedding(f"{model}:{text}", size)
-        encoded: Any = textgen.encode_base64(vector) if body.get("encoding_format") == "base64" else vector
+        base64 = body.get("encoding_format") == "base64" and follows(
+            ctx.settings.spec_literal, "base64-embeddings"
+        )
+        encoded: Any = textgen.encode_base64(vector) if base64 else vector
         data.append({"object": "embedding", "index": index, "embedding": encoded})
     prompt = sum(textgen.count(item) for item in items)
     return ctx.json(

@@ -254,8 +254,8 @@ def _create_many(ctx: Context, shape: Shape, schema: Any, status: int) -> Respon
     envelope = {
         "object": "list",
         "data": created,
-        "first_id": created[0].get("id") if created else None,
-        "last_id": created[-1].get("id") if created else None,
+        "first_id": created[0].get("id") if created else "",
+        "last_id": created[-1].get("id") if created else "",
         "has_more": False,
     }
     return ctx.json(synthesizer(ctx.spec).value(schema, envelope, now=ctx.now()), status=status)

@@ -208,6 +208,8 @@ def _events(ctx: Context, final: dict[str, Any]) -> Any:
     def event(kind: str, **fields: Any) -> bytes:
         nonlocal sequence
         data = synth.value(schema, {"type": kind, "sequence_number": sequence, **fields}, seed=final["id"])
+        if isinstance(fields.get("response"), dict) and fields["response"].get("usage", {}) is None:
+            data["response"].pop("usage", None)  # not counted yet; the real API sends null (real_api)
         sequence += 1
         return textgen.sse(data, event=kind)
 

@@ -3,7 +3,8 @@
 The table ships as `spec/deviations.yaml` (one entry per deviation, each with its evidence). A
 finding an entry covers is kept but marked `known_deviation: <id>`, so it does not fail the run;
 `CheckConfig(strict_spec=True)` (`--strict-spec`) judges by the letter of the spec instead.
-`run_checks` applies the table, the one place findings become violations.
+`run_checks` applies the table, the one place findings become violations. The emulator reads the
+same table to answer like the real API (`conformance.emulator.real_api`).
 
 An entry matches a violation when its check, operation (fnmatch over operation ids) and field
 (fnmatch over the JSON path of the field, indices as `[*]`) match, the finding is of the entry's
@@ -56,14 +57,27 @@ class Deviation:
     recorded_before: date | None = None
     evidence: tuple[dict[str, Any], ...] = ()
 
+    @property
+    def current(self) -> bool:
+        """Whether it describes today's API (not only recordings older than `recorded_before`)."""
+        return self.recorded_before is None
+
+    def judged_by(self, check: str) -> bool:
+        return any(fnmatchcase(check, c) for c in self.checks)
+
+    def on(self, operation_id: str | None) -> bool:
+        return any(fnmatchcase(operation_id or "", o) for o in self.operations)
+
+    def at(self, path: str) -> bool:
+        """Whether the field at this JSON path (indices as `[*]`) is one the deviation names."""
+        return any(fnmatchcase(path, f) for f in self.fields)
+
     def covers(self, violation: Any, exchange: Exchange) -> bool:
         """Whether this deviation explains the violation found in this exchange."""
-        if not any(fnmatchcase(violation.check, c) for c in self.checks):
-            return False
-        if not any(fnmatchcase(violation.operation_id or "", o) for o in self.operations):
+        if not self.judged_by(violation.check) or not self.on(violation.operation_id):
             return False
         where = _field_path(violation, self.kind)
-        if where is None or not any(fnmatchcase(where, f) for f in self.fields):
+        if where is None or not self.at(where):
             return False
         return self._kind_fits(violation) and self._conditions_hold(exchange)
 
@@ -81,15 +95,21 @@ class Deviation:
             return got != "null" and other is None and (not self.values or got in self.values)
         return _LIMIT.search(message) is not None  # limit
 
-    def _conditions_hold(self, exchange: Exchange) -> bool:
-        request = exchange.request.body if isinstance(exchange.request.body, dict) else {}
-        response = exchange.response.json() if exchange.response.is_json else None
+    def when_holds(self, request: Any, response: Any) -> bool:
+        """Whether the `when` conditions hold for these request and response bodies."""
         for side, body in (("request", request), ("response", response)):
             wanted = self.when.get(side) or {}
             if wanted and not (
                 isinstance(body, dict) and all(body.get(k, _MISSING) == v for k, v in wanted.items())
             ):
                 return False
+        return True
+
+    def _conditions_hold(self, exchange: Exchange) -> bool:
+        request = exchange.request.body if isinstance(exchange.request.body, dict) else {}
+        response = exchange.response.json() if exchange.response.is_json else None
+        if not self.when_holds(request, response):
+            return False
         if self.recorded_before is not None:
             recorded = _recorded_on(exchange)
             return recorded is not None and recorded < self.recorded_before
