@@ -1,7 +1,8 @@
 """report.html: one self-contained page (inline CSS and JS, no network) with the scorecard matrix
 of operations by contract family, grouped by tag, with filters, and every deviation (`reports.groups`)
-as one collapsed `<details>` with its count, first occurrence and reproduction. It reads well without
-JavaScript; the script only filters.
+as one collapsed `<details>` with its count, first occurrence and reproduction; known deviations of the
+real API and baseline-accepted findings in sections apart; for a replay, the recorded evidence (formats,
+other hosts, filtered headers, dates). It reads well without JavaScript; the script only filters.
 
 The filters apply to the matrix and to the deviations, and live in the URL fragment, e.g.
 `report.html#tag=Chat&outcome=failed&q=completion`: a filtered view can be shared.
@@ -16,6 +17,7 @@ from typing import Any
 from conformance.kinds import OUTCOMES
 from conformance.reports import matrix
 from conformance.reports.groups import Group, group_findings, headline, reproduction
+from conformance.reports.recordings import provenance_lines
 from conformance.results import RunResults, is_new
 
 SECTIONS = (
@@ -209,6 +211,7 @@ def render(results: RunResults) -> str:
         )
     parts += [f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in meta]
     parts.append("</dl></header><main>")
+    parts += _evidence(results.recordings)
     parts += _totals(totals)
     parts += _by_check(results)
     parts += _filters(rows)
@@ -216,6 +219,23 @@ def render(results: RunResults) -> str:
     parts += _deviations(groups, rows, results)
     parts.append(f"</main><script>const OUTCOMES = {json.dumps(list(OUTCOMES))};{JS}</script></body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _evidence(recordings: dict[str, Any] | None) -> list[str]:
+    """A replay's provenance: what the verdict rests on (formats, hosts left out, filtered headers, dates)."""
+    lines = provenance_lines(recordings)
+    if not lines or recordings is None:
+        return []
+    out = ['<section id="evidence"><h2>Recorded evidence</h2><ul>']
+    out += [f"<li>{escape(line)}</li>" for line in lines]
+    out.append("</ul>")
+    hosts = recordings.get("other_hosts") or {}
+    if hosts:
+        out.append(f"<details><summary>{len(hosts)} other hosts, not judged</summary><ul>")
+        out += [f"<li><code>{escape(host)}</code> ×{n}</li>" for host, n in hosts.items()]
+        out.append("</ul></details>")
+    out.append("</section>")
+    return out
 
 
 def _totals(totals: dict[str, dict[str, int]]) -> list[str]:

@@ -283,6 +283,10 @@ def test_cli_reads_several_paths_and_directories_and_writes_the_evidence(tmp_pat
     assert results["recordings"]["ignored"] == [str(folder / "README.md")]
     summary = (reports / "latest" / "summary.md").read_text()
     assert "### Recorded evidence" in summary and "evidence dated 2023-11-14" in summary
+    html = (reports / "latest" / "report.html").read_text()
+    evidence = html[html.index('<section id="evidence">') :].split("</section>")[0]
+    assert "Recorded evidence" in evidence and "evidence dated 2023-11-14 to 2025-05-02" in evidence
+    assert "x-request-id (in 1 recording" in evidence and "other hosts" in evidence
 
     assert main(["replay", str(folder), "--quiet", "--skip-check", "response.headers"]) == 0
 
