@@ -35,8 +35,8 @@ without the spec or the target.
         violations: [dict]          `conformance.checks.Violation.to_dict()`:
             check, severity, family, operation_id, status, message, expected, got, path,
             request, signature (+ an optional `response` excerpt), plus `reproduction`
-            {curl, python} added by `OperationResult.add_violation` (credentials come from
-            $OPENAI_API_KEY etc., never from the recorded headers), and `accepted`
+            {curl, python} added by `OperationResult.add_violation` (the run's query and auth
+            header; credentials come from $OPENAI_API_KEY or --api-key-env, never from the headers), and `accepted`
             {reason, expires} set by a baseline.
       counts (results.json only)    operation results per outcome; violations, new, accepted,
                                     known_deviations (findings `spec/deviations.yaml` explains)
@@ -55,10 +55,10 @@ import copy
 import json
 import secrets
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from conformance import __version__
@@ -143,7 +143,7 @@ class OperationResult:
         return result
 
     def add_violation(
-        self, violation: Violation | ViolationRecord, base_url: str | None = None
+        self, violation: Violation | ViolationRecord, base_url: str | None = None, auth: Auth | None = None
     ) -> ViolationRecord:
         """Record a `Violation` (or its record), attach a reproduction and mark the result failed."""
         data = violation.to_dict() if isinstance(violation, Violation) else ViolationRecord(**violation)
@@ -151,7 +151,7 @@ class OperationResult:
             data["operation_id"] = self.operation_id
         request = data.get("request")
         if "reproduction" not in data and isinstance(request, dict):
-            data["reproduction"] = reproduction(request, base_url)
+            data["reproduction"] = reproduction(request, base_url, auth or BEARER)
         self.violations.append(data)
         if not is_deviation(data):  # a known deviation leaves the outcome as it is
             self.outcome = "failed" if self.new_violations() else worst([self.outcome, "passed"])
@@ -321,6 +321,29 @@ class RunResults:
 
 # -- reproductions ------------------------------------------------------------------------------
 
+
+class Auth(NamedTuple):
+    """How a run sent its key: the header (`Authorization` as `Bearer KEY`, or Azure's `api-key: KEY`)
+    and the environment variable a reproduction reads it from (the key itself is never written)."""
+
+    header: str = "Authorization"
+    env: str = "OPENAI_API_KEY"
+
+    @classmethod
+    def of(cls, options: Mapping[str, Any] | None) -> Auth:
+        """The run's `--auth-header` and `--api-key-env`, from its recorded options."""
+        options = options or {}
+        return cls(
+            str(options.get("auth_header") or cls._field_defaults["header"]),
+            str(options.get("api_key_env") or cls._field_defaults["env"]),
+        )
+
+    def credential(self) -> tuple[str, str]:
+        """(prefix, environment variable) of the key's header."""
+        return ("Bearer " if self.header.lower() == "authorization" else "", self.env)
+
+
+BEARER = Auth()  # the official API's `Authorization: Bearer $OPENAI_API_KEY`
 _AUTH_HEADERS = {"authorization", "openai-organization", "openai-project", "api-key", "x-api-key"}
 _ENV_FOR_HEADER = {
     "authorization": ("Bearer ", "OPENAI_API_KEY"),
@@ -340,17 +363,21 @@ def _url(request: dict[str, Any], base_url: str | None) -> str:
     return url
 
 
-def _headers(request: dict[str, Any]) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
-    """Plain headers, and credential headers as (prefix, environment variable)."""
+def _headers(request: dict[str, Any], auth: Auth) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """Plain headers, and credential headers as (prefix, environment variable); the key goes in the
+    header the run sent it in."""
     plain: dict[str, str] = {}
     secret: dict[str, tuple[str, str]] = {}
     for name, value in (request.get("headers") or {}).items():
-        if name.lower() in _AUTH_HEADERS:
-            secret[name] = _ENV_FOR_HEADER[name.lower()]
+        if name.lower() == auth.header.lower():
+            secret[name] = auth.credential()
+        elif name.lower() in _AUTH_HEADERS:
+            prefix, env = _ENV_FOR_HEADER[name.lower()]
+            secret[name] = (prefix, auth.env if env == "OPENAI_API_KEY" else env)
         elif name.lower() != "content-length":
             plain[name] = str(value)
-    if not any(k.lower() == "authorization" for k in secret):
-        secret["Authorization"] = _ENV_FOR_HEADER["authorization"]
+    if not any(k.lower() == auth.header.lower() for k in secret):
+        secret = {auth.header: auth.credential(), **secret}
     return plain, secret
 
 
@@ -365,21 +392,21 @@ def _body_kind(request: dict[str, Any]) -> str:
     return "json" if "body" in request else "none"
 
 
-def reproduction(request: dict[str, Any], base_url: str | None = None) -> Reproduction:
-    """A curl command and a short httpx snippet that resend a request; credentials come from the
-    environment ($OPENAI_API_KEY, ...), never from the recorded headers."""
+def reproduction(request: dict[str, Any], base_url: str | None = None, auth: Auth = BEARER) -> Reproduction:
+    """A curl command and a short httpx snippet that resend a request with the run's query and auth
+    header; credentials come from the environment ($OPENAI_API_KEY, ...), never from the recorded headers."""
     request = _redacted_request(request)
-    return {"curl": curl_command(request, base_url), "python": python_snippet(request, base_url)}
+    return {"curl": curl_command(request, base_url, auth), "python": python_snippet(request, base_url, auth)}
 
 
 def _redacted_request(request: dict[str, Any]) -> dict[str, Any]:
     return redact(request)
 
 
-def curl_command(request: dict[str, Any], base_url: str | None = None) -> str:
+def curl_command(request: dict[str, Any], base_url: str | None = None, auth: Auth = BEARER) -> str:
     method = str(request.get("method") or "GET").upper()
     parts = ["curl", "-sS", "-X", method, shlex.quote(_url(request, base_url))]
-    plain, secret = _headers(request)
+    plain, secret = _headers(request, auth)
     for name, (prefix, env) in secret.items():
         parts += ["-H", f'"{name}: {prefix}${env}"']
     kind = _body_kind(request)
@@ -415,10 +442,10 @@ def _form_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def python_snippet(request: dict[str, Any], base_url: str | None = None) -> str:
+def python_snippet(request: dict[str, Any], base_url: str | None = None, auth: Auth = BEARER) -> str:
     method = str(request.get("method") or "GET").upper()
     base = (base_url or EMULATOR_BASE_URL).rstrip("/")
-    plain, secret = _headers(request)
+    plain, secret = _headers(request, auth)
     kind = _body_kind(request)
     if kind == "multipart":
         plain = {k: v for k, v in plain.items() if k.lower() != "content-type"}

@@ -23,7 +23,7 @@ from typing import Any
 
 from conformance.checks.signature import Signature
 from conformance.checks.signature import signature as finding_signature
-from conformance.results import EMULATOR_PORT, RunResults, ViolationRecord, is_deviation, is_new
+from conformance.results import EMULATOR_PORT, Auth, RunResults, ViolationRecord, is_deviation, is_new
 from conformance.results import reproduction as request_reproduction
 from conformance.spec import DEFAULT_SOURCE
 
@@ -206,7 +206,7 @@ def reproduction(group: Group, results: RunResults) -> dict[str, str] | None:
     request = group.first.get("request")
     if not isinstance(request, dict) or not request.get("method"):
         return None
-    resend = request_reproduction(request, target_url(results))
+    resend = request_reproduction(request, target_url(results), Auth.of(results.options))
     made = {"curl": resend["curl"], "python": resend["python"]}
     serve = serve_command(results)
     if serve:

@@ -21,7 +21,7 @@ from typing import TextIO
 
 from conformance.redact import redact_text, secret_values
 from conformance.reports.groups import Group, group_findings, headline, plural, reproduction, serve_command
-from conformance.results import RunResults
+from conformance.results import Auth, RunResults
 
 DEFAULT_SHOW = 10  # reproductions printed (`--show N`)
 MAX_LINES = 100  # deviations listed one line each; the reports list every one
@@ -44,7 +44,8 @@ def render(results: RunResults, show: int = DEFAULT_SHOW, *, prefix: str = "open
         serve = serve_command(results)
         if serve:
             lines += [
-                "  first serve the same emulator (any non-empty $OPENAI_API_KEY works; objects the run created",
+                f"  first serve the same emulator (any non-empty ${Auth.of(results.options).env} works; objects"
+                " the run created",
                 "  are gone, so a request naming one of their ids answers 404):",
                 f"    {serve} &",
             ]

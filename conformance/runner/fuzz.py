@@ -20,7 +20,7 @@ from hypothesis.errors import Unsatisfiable
 
 from conformance.checks.model import ViolationRecord
 from conformance.checks.signature import Signature
-from conformance.results import OperationResult, reproduction
+from conformance.results import Auth, OperationResult, reproduction
 from conformance.runner.config import RunConfig
 from conformance.runner.session import PhaseState, Session, _Stop
 
@@ -135,7 +135,9 @@ def _fuzz_one(
         data = found.violation.to_dict()
         if isinstance(data.get("request"), dict):
             data["reproduction"] = reproduction(
-                data["request"], None if config.is_emulator else session.target.base_url
+                data["request"],
+                None if config.is_emulator else session.target.base_url,
+                Auth(config.auth_header, config.api_key_env),
             )
         signature = tuple(found.violation.signature())
         report.groups.setdefault(signature, Group(signature, data, 0)).count += 1

@@ -24,7 +24,7 @@ from conformance.checks.signature import Signature
 from conformance.errors import BudgetSpent, ConformanceError, TargetUnreachable
 from conformance.exchange import Exchange, Request, Response
 from conformance.kinds import Phase as RunPhase
-from conformance.results import OperationResult, RunResults, new_run_id
+from conformance.results import Auth, OperationResult, RunResults, new_run_id
 from conformance.runner.config import RunConfig
 from conformance.runner.fixed import with_fixed
 from conformance.runner.partial import Routes
@@ -296,7 +296,11 @@ class Session:
         for violation in phase.violations:
             if violation.check in self.skipped_checks:  # --skip-check, also for scenario oracles
                 continue
-            result.add_violation(violation, self.target.base_url if not self.config.is_emulator else None)
+            result.add_violation(
+                violation,
+                self.target.base_url if not self.config.is_emulator else None,
+                Auth(self.config.auth_header, self.config.api_key_env),
+            )
         if self.stopped is not None and not phase.sent and not result.violations:
             result.outcome, result.reason = "skipped", f"run stopped: {self.stopped}"
         elif not phase.sent and not result.violations and result.outcome == "passed":

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from conformance.reports import schema_errors
-from conformance.results import OperationResult, RunResults, clean_target, reproduction
+from conformance.results import Auth, OperationResult, RunResults, clean_target, reproduction
 from tests.reports.report_fixtures import PLANTED, PLANTED_KEY, Violation, request_for
 
 
@@ -156,6 +156,26 @@ def test_curl_reproduction_resends_the_request(openai_spec, recorder):
     assert got["headers"]["authorization"] == "Bearer sk-from-the-environment-123"
     assert got["headers"]["content-type"] == "application/json"
     assert json.loads(got["body"]) == request.body
+
+
+def test_reproduction_sends_the_key_in_the_runs_header(openai_spec, recorder):
+    """An Azure run (`--auth-header api-key --api-key-env AZURE_OPENAI_API_KEY --query api-version=...`)
+    is resent with its header and query, not as `Authorization: Bearer`."""
+    base, seen = recorder
+    request = request_for(openai_spec, "listAssistants").to_dict()
+    request["query"] = {**request["query"], "api-version": "2024-10-21"}
+    recorded = {k: v for k, v in request["headers"].items() if k.lower() != "authorization"}
+    request["headers"] = {**recorded, "api-key": PLANTED_KEY}
+    made = reproduction(request, base, Auth("api-key", "AZURE_OPENAI_API_KEY"))
+    assert PLANTED_KEY not in json.dumps(made)
+    assert '-H "api-key: $AZURE_OPENAI_API_KEY"' in made["curl"] and "Authorization" not in made["curl"]
+    env = {**_replay_env(), "AZURE_OPENAI_API_KEY": "azure-from-the-environment"}
+    done = subprocess.run([sys.executable, "-c", made["python"]], env=env, capture_output=True, timeout=30)
+    assert done.returncode == 0, done.stderr.decode()
+    (got,) = seen
+    assert got["headers"]["api-key"] == "azure-from-the-environment"
+    assert "authorization" not in got["headers"]
+    assert got["query"]["api-version"] == ["2024-10-21"]
 
 
 def test_multipart_reproduction_sends_the_file(recorder):

@@ -140,3 +140,29 @@ def test_a_runner_built_request_gets_the_required_query_from_the_spec() -> None:
     assert with_fixed(request, op, config).query == {"api-version": "2025-04-01-preview"}
     generated = Request("GET", "/assistants/asst_1", op.id, op.path, query={"api-version": "x"})
     assert with_fixed(generated, op, config).query == {"api-version": "x"}  # a generated value stays
+
+
+def test_reproductions_of_an_azure_run_use_its_header_and_query(tmp_path: Path, monkeypatch, capsys) -> None:
+    """The curl and Python reproductions resend with `api-key` and the api-version the run used; the key
+    is named by its variable, never printed."""
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-secret-999")
+    args = ["run", "--spec", "azure", "--include", "embeddings_create", "--phases", "positive"]
+    args += ["--max-examples", "1", "--emulator-fault", "missing-request-id", "--report-dir", str(tmp_path)]
+    args += ["--auth-header", "api-key", "--api-key-env", "AZURE_OPENAI_API_KEY"]
+    args += ["--query", f"api-version={AZURE_VERSION}", "--deployment", "dep1"]
+    assert main(args) == 1
+    out = capsys.readouterr()
+    (violation,) = [v for r in read_results(tmp_path)["operations"] for v in r["violations"]]
+    html = next(tmp_path.glob("*/report.html")).read_text()
+    for text in (
+        out.out + out.err,
+        violation["reproduction"]["curl"],
+        violation["reproduction"]["python"],
+        html,
+    ):
+        assert f"api-version={AZURE_VERSION}" in text or f"'api-version': '{AZURE_VERSION}'" in text
+        assert "azure-secret-999" not in text
+        assert "Bearer" not in text
+        assert "AZURE_OPENAI_API_KEY" in text
+    assert '-H "api-key: $AZURE_OPENAI_API_KEY"' in out.out + out.err
+    assert "/deployments/dep1/embeddings" in violation["reproduction"]["curl"]
