@@ -7,6 +7,7 @@ from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from conformance.errors import SpecError
 from conformance.spec import load
@@ -244,6 +245,26 @@ def test_reference_specs(name, openapi, count):
         fixes = {n.name: n.count for n in spec.normalisations}
         assert fixes["query-in-path-key"] == 6
         assert not any("?" in path for path in spec.document["paths"])
+
+
+def test_properties_named_like_keywords_are_normalised_as_schemas():
+    """`properties` maps names to schemas: a property called `default`, `example` or `enum` is fixed like
+    any other, and one called `description` or `title` that is a `$ref` keeps its schema."""
+    spec = load(str(FIXTURES / "keyword_properties.yaml"), use_cache=False)
+    props = spec.document["components"]["schemas"]["Widget"]["properties"]
+    for name in ("format", "default", "enum"):
+        assert props[name] == {"type": ["string", "null"]}, name
+    assert props["example"] == {"type": "integer", "exclusiveMinimum": 0}
+    assert props["description"] == props["title"] == {"$ref": "#/components/schemas/Label"}
+    assert props["type"] == {"type": "string", "enum": ["widget"]}
+    assert props["items"] == {"type": "array", "items": {"type": "string"}}
+    fixed = {n.name: n for n in spec.normalisations}
+    assert fixed["nullable"].count == 3 and "reference-as-text" not in fixed
+    assert "#/components/schemas/Widget/properties/default" in fixed["nullable"].where
+    schema = spec.operation("createWidget").request_bodies["application/json"]
+    validator = Draft202012Validator({**schema, "components": spec.document["components"]})
+    assert validator.is_valid({"type": "widget", "default": None, "description": {"text": "x"}})
+    assert not validator.is_valid({"type": "widget", "default": None, "description": "text"})
 
 
 def test_overlay_entries_whose_target_the_spec_lacks_are_skipped_and_listed(tmp_path):

@@ -25,14 +25,12 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from conformance.errors import SpecError
 from conformance.spec.parsing import parse_any
-from conformance.spec.refs import pointer_get
+from conformance.spec.refs import holds_names, pointer_get
 
 EXTERNAL_KEY = "x-conformance-external"
 # Values that are data, not schemas: a `$ref` inside them is a literal key.
 _DATA_KEYS = frozenset({"example", "default", "enum", "const"})
 _EXAMPLE_DATA_KEYS = frozenset({"value", "externalValue"})  # inside an Example object
-# Mappings whose keys are names (a property called `default` is not the `default` keyword).
-_NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "paths"})
 _REMOTE = ("http", "https")
 
 
@@ -131,7 +129,7 @@ class _Bundler:
                 if key in _DATA_KEYS or (in_example and key in _EXAMPLE_DATA_KEYS):
                     continue
                 example = in_example or key == "examples" or key.startswith("x-")
-            below_names = not names and (key in _NAME_MAPS or pointer.endswith("/components"))
+            below_names = not names and holds_names(key, pointer)
             self._visit(node, key, uri, f"{pointer}/{_escape(key)}", example, below_names)
 
     # -- resolving -------------------------------------------------------------------------------

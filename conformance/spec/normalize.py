@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from conformance.spec.refs import deref
+from conformance.spec.refs import deref, holds_names
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # Keys whose values are data, not schemas: never rewrite inside them.
@@ -99,8 +99,14 @@ def normalize(document: dict[str, Any]) -> list[Normalisation]:
     return [fix for fix in fixes.all() if fix.count]
 
 
-def _walk(node: Any, pointer: str, fixes: _Fixes, discriminators: list) -> None:
-    if isinstance(node, dict):
+def _walk(node: Any, pointer: str, fixes: _Fixes, discriminators: list, names: bool = False) -> None:
+    """Fix every schema below `node`; `names` means `node` maps names to schemas (`properties`), so its
+    keys are never read as keywords."""
+    if isinstance(node, dict) and names:
+        for key, value in node.items():
+            if isinstance(value, (dict, list)):
+                _walk(value, f"{pointer}/{_escape(key)}", fixes, discriminators)
+    elif isinstance(node, dict):
         if node.get("nullable") is True or node.get("nullable") is False:
             _fix_nullable(node, pointer, fixes.nullable)
         for key in ("exclusiveMinimum", "exclusiveMaximum"):
@@ -116,7 +122,7 @@ def _walk(node: Any, pointer: str, fixes: _Fixes, discriminators: list) -> None:
         for key, value in node.items():
             if key in _DATA_KEYS or not isinstance(value, (dict, list)):
                 continue
-            _walk(value, f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}", fixes, discriminators)
+            _walk(value, f"{pointer}/{_escape(key)}", fixes, discriminators, holds_names(key, pointer))
     elif isinstance(node, list):
         for i, item in enumerate(node):
             if isinstance(item, (dict, list)):
@@ -253,13 +259,20 @@ def _match_path_params(document: dict[str, Any], fix: Normalisation) -> None:
 _TEXT_KEYS = ("description", "title", "summary")
 
 
-def _text_refs(document: dict[str, Any], node: Any, pointer: str, fix: Normalisation) -> None:
-    """Text keywords that hold a `{$ref}` instead of a string: schema tools refuse them."""
+def _text_refs(
+    document: dict[str, Any], node: Any, pointer: str, fix: Normalisation, names: bool = False
+) -> None:
+    """Text keywords that hold a `{$ref}` instead of a string: schema tools refuse them. A property
+    named `description` (`names`: `node` maps names to schemas) is a schema, left as it is."""
     if isinstance(node, list):
         for i, item in enumerate(node):
             _text_refs(document, item, f"{pointer}/{i}", fix)
         return
     if not isinstance(node, dict):
+        return
+    if names:
+        for key, value in node.items():
+            _text_refs(document, value, f"{pointer}/{_escape(key)}", fix)
         return
     for key in _TEXT_KEYS:
         value = node.get(key)
@@ -275,4 +288,9 @@ def _text_refs(document: dict[str, Any], node: Any, pointer: str, fix: Normalisa
             fix.hit(f"{pointer}/{key}")
     for key, value in node.items():
         if key not in _DATA_KEYS and isinstance(value, (dict, list)):
-            _text_refs(document, value, f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}", fix)
+            _text_refs(document, value, f"{pointer}/{_escape(key)}", fix, holds_names(key, pointer))
+
+
+def _escape(key: str) -> str:
+    """A key as a JSON-pointer segment."""
+    return key.replace("~", "~0").replace("/", "~1")

@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+# Mappings whose keys are names, not keywords: a property called `default`, `type` or `description`
+# is a schema, not the `default`, `type` or `description` keyword.
+NAME_MAPS = frozenset(
+    {"properties", "patternProperties", "dependentSchemas", "$defs", "definitions", "paths"}
+)
+
+
+def holds_names(key: str, pointer: str) -> bool:
+    """Whether the value at `pointer/key` (a keyword's value) maps names to schemas or objects; the
+    children of `components` (`schemas`, `parameters`, ...) do too."""
+    return key in NAME_MAPS or pointer.endswith("/components") or pointer == "#/components"
+
 
 def pointer_get(document: dict[str, Any], ref: str) -> Any:
     """The value at a local `#/...` reference; KeyError when it does not resolve."""
