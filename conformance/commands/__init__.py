@@ -61,6 +61,8 @@ def load_spec(args: argparse.Namespace) -> Spec:
 
 
 def add_show_option(parser: argparse.ArgumentParser) -> None:
+    """--show N and --format text|github: what the end of a run prints."""
+    from conformance.reports.github import FORMATS
     from conformance.reports.terminal import DEFAULT_SHOW
 
     parser.add_argument(
@@ -71,6 +73,21 @@ def add_show_option(parser: argparse.ArgumentParser) -> None:
         help=f"print the reproduction of the first N deviations at the end (default {DEFAULT_SHOW}; "
         "report.html has every one)",
     )
+    parser.add_argument(
+        "--format",
+        dest="output_format",
+        choices=FORMATS,
+        default=None,
+        help="text, or github: also a GitHub Actions `::error` annotation per deviation, worst first "
+        "(default: github when GITHUB_ACTIONS=true, else text)",
+    )
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """--format, else github inside GitHub Actions, else text."""
+    from conformance.reports.github import default_format
+
+    return getattr(args, "output_format", None) or default_format()
 
 
 def _count(text: str) -> int:

@@ -7,7 +7,7 @@ import json
 import re
 import sys
 
-from conformance.commands import add_show_option
+from conformance.commands import add_show_option, output_format
 from conformance.commands.run import EXIT_CODES, verdict_lines
 from conformance.errors import EXIT_OK, EXIT_VIOLATIONS, ConformanceError
 from conformance.kinds import Phase
@@ -99,7 +99,15 @@ def handle(args: argparse.Namespace) -> int:
         f"{report.seconds:.0f} s; {len(report.groups)} distinct failures",
         file=out,
     )
-    print_groups(results, args.show, secret_env=[config.api_key_env], prefix="deviations", file=out)
+    print_groups(
+        results,
+        args.show,
+        secret_env=[config.api_key_env],
+        prefix="deviations",
+        file=out,
+        output_format=output_format(args),
+        report=folder,
+    )
     for error in sorted(set(report.errors))[:10]:
         print(f"  error: {error}", file=out)
     for line in verdict_lines(results):

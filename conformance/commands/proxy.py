@@ -16,6 +16,7 @@ from conformance.commands import (
     add_spec_option,
     add_strict_spec_option,
     load_spec,
+    output_format,
 )
 from conformance.errors import ConformanceError
 from conformance.proxy.app import DEFAULT_STREAM_TIMEOUT, DEFAULT_TIMEOUT, ProxyApp
@@ -172,7 +173,14 @@ def run_proxy(args: argparse.Namespace) -> int:
     session.close()
     code = observer.finish()
     folder = write_reports(results, args.report_dir)
-    print_groups(results, args.show, prefix="proxy", file=sys.stderr)
+    print_groups(
+        results,
+        args.show,
+        prefix="proxy",
+        file=sys.stderr,
+        output_format=output_format(args),
+        report=folder,
+    )
     print(f"proxy: {observer.summary()}", file=sys.stderr)
     if writer is not None:
         print(f"proxy: cassette {args.record} ({writer.count} exchanges)", file=sys.stderr)

@@ -13,6 +13,7 @@ from conformance.commands import (
     add_spec_option,
     add_strict_spec_option,
     load_spec,
+    output_format,
 )
 from conformance.proxy.observer import stderr_printer
 from conformance.proxy.readers import DEFAULT_BASE_URL
@@ -96,12 +97,20 @@ def run_replay(args: argparse.Namespace) -> int:
         skip_checks=args.skip_check,
     )
     code = observer.finish()
+    folder = None
     if args.report_dir is not None:
         folder = write_reports(observer.results, args.report_dir)
         print(f"replay: reports in {folder}", file=sys.stderr)
     if args.json:
         print(json.dumps(redact(observer.results.to_dict()), indent=2, default=str))
-    print_groups(observer.results, args.show, prefix="replay", file=sys.stderr)
+    print_groups(
+        observer.results,
+        args.show,
+        prefix="replay",
+        file=sys.stderr,
+        output_format=output_format(args),
+        report=folder,
+    )
     print(f"replay: {observer.summary()}", file=sys.stderr)
     for line in provenance_lines(observer.results.recordings):
         print(f"replay: {line}", file=sys.stderr)

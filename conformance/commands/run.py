@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from conformance.commands import add_show_option
+from conformance.commands import add_show_option, output_format
 from conformance.errors import (
     EXIT_BUDGET,
     EXIT_OK,
@@ -56,6 +57,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_options(parser.add_argument)
     add_show_option(parser)
     parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the run's results document (the same as results.json) on stdout, and nothing else "
+        "there: pytest's output and the summary go to stderr",
+    )
+    parser.add_argument(
         "pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="passed on to pytest (-x, --lf, -k)"
     )
     parser.set_defaults(handler=handle)
@@ -66,7 +73,11 @@ def prepare(args: argparse.Namespace) -> RunConfig:
     from conformance.runner.selection import select
     from conformance.runner.verdict import run_baseline, run_profile
 
-    given = {k: v for k, v in vars(args).items() if k not in ("handler", "pytest_args", "command", "show")}
+    given = {
+        k: v
+        for k, v in vars(args).items()
+        if k not in ("handler", "pytest_args", "command", "show", "json", "output_format")
+    }
     config = resolve(given)
     run_profile(config)
     run_baseline(config)
@@ -107,6 +118,8 @@ def pytest_args(config: RunConfig, run_id: str, extra: list[str]) -> list[str]:
     else:
         # the deviations printed at the end replace pytest's failure sections, unless asked for
         args += [] if verbose else ["-q"]
+        if os.environ.get("CI") and not any(a.startswith("--color") for a in extra):
+            args += ["--color=no"]  # a CI log is plain text (no progress display either: `wanted`)
         args += [] if any(a.startswith("--tb") for a in extra) else ["--tb=no"]
         args += [] if any(a.startswith("-r") for a in extra) else ["-rN"]
     return args + extra
@@ -121,7 +134,7 @@ def handle(args: argparse.Namespace) -> int:
     config = prepare(args)
     run_id = new_run_id()
     plugin.LAST.clear()
-    with stops.stoppable():
+    with stops.stoppable(), _stdout_to_stderr(getattr(args, "json", False)):
         try:
             code = pytest.main(pytest_args(config, run_id, list(args.pytest_args or [])))
         except Exception:
@@ -140,11 +153,57 @@ def handle(args: argparse.Namespace) -> int:
             raise ConformanceError("no test selected: check --include/--exclude/--phases and -k")
         return int(code)
     results = plugin.LAST["results"]
-    print_summary(results, plugin.LAST.get("folder"), show=args.show, secret_env=[config.api_key_env])
+    folder = plugin.LAST.get("folder")
+    print_summary(
+        results,
+        folder,
+        show=args.show,
+        secret_env=[config.api_key_env],
+        out=sys.stderr if getattr(args, "json", False) else sys.stdout,
+        output_format=output_format(args),
+    )
+    if getattr(args, "json", False):
+        print_results(results, folder, secret_env=[config.api_key_env])
     stopped = int(plugin.LAST["exit_code"]) in (EXIT_UNREACHABLE, EXIT_BUDGET)
     if (int(code) == 2 or stops.received()) and not stopped:  # cleaned up, partial reports written
         raise stop
     return int(plugin.LAST["exit_code"])
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr(active: bool) -> Iterator[None]:
+    """While pytest runs under --json, file descriptor 1 and sys.stdout point at stderr, so nothing
+    (pytest, a plugin, a worker) puts anything but the results document on stdout."""
+    if not active:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def print_results(results: Any, folder: Any, secret_env: Sequence[str] = ()) -> None:
+    """The results document on stdout: the written results.json, else the same document rendered."""
+    from conformance.reports import RESULTS_FILE
+    from conformance.reports.jsonfile import render
+
+    written = Path(folder) / RESULTS_FILE if folder is not None else None
+    if written is not None and written.is_file():
+        text = written.read_text(encoding="utf-8")
+    else:
+        from conformance.redact import redact, redact_text, secret_values
+
+        scrub = secret_values(secret_env)
+        text = redact_text(render(redact(results.to_dict(), scrub)), scrub)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
 
 
 def verdict_lines(results: Any) -> list[str]:
@@ -164,15 +223,22 @@ def verdict_lines(results: Any) -> list[str]:
 
 
 def print_summary(
-    results: Any, folder: Any, show: int = DEFAULT_SHOW, secret_env: Sequence[str] = ()
+    results: Any,
+    folder: Any,
+    show: int = DEFAULT_SHOW,
+    secret_env: Sequence[str] = (),
+    *,
+    out: Any = None,
+    output_format: str = "text",
 ) -> None:
-    """The end of a run: totals, the deviations worst first with reproductions, the verdict."""
+    """The end of a run: totals, the deviations worst first with reproductions (and, for
+    `--format github`, their annotations), the verdict."""
     counts = results.counts()
     operations = {r.operation_id for r in results.operations}
     line = ", ".join(
         f"{counts[o]} {o}" for o in ("passed", "failed", "not-implemented", "skipped", "error") if counts[o]
     )
-    out = sys.stdout
+    out = out or sys.stdout
     print(
         f"\nopenai-conformance: {len(operations)} operations, {len(results.operations)} operation-phases "
         f"({line}); {counts['new_violations']} violations; {results.requests_sent} requests",
@@ -184,7 +250,7 @@ def print_summary(
         missing = results.not_implemented()
         listed = ", ".join(missing[:12]) + (f" and {len(missing) - 12} more" if len(missing) > 12 else "")
         print(f"{implemented}; not implemented: {listed}", file=out)
-    print_groups(results, show, secret_env=secret_env, file=out)
+    print_groups(results, show, secret_env=secret_env, file=out, output_format=output_format, report=folder)
     for line in verdict_lines(results):
         print(line, file=out)
     if folder is not None:

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TextIO
 
 from conformance.redact import redact_text, secret_values
+from conformance.reports import github
 from conformance.reports.groups import Group, group_findings, headline, plural, reproduction, serve_command
 from conformance.results import Auth, RunResults
 
@@ -83,7 +85,23 @@ def print_groups(
     secret_env: Iterable[str] = (),
     prefix: str = "openai-conformance",
     file: TextIO | None = None,
+    output_format: str = "text",
+    report: Path | str | None = None,
 ) -> None:
-    """Print `render` with every secret removed (the in-memory results may hold raw headers)."""
-    text = redact_text(render(results, show, prefix=prefix), secret_values(secret_env))
-    (file or sys.stdout).write(text)
+    """Print `render` with every secret removed (the in-memory results may hold raw headers); with
+    `output_format="github"` the `::error` annotations follow, naming `report` (the run's folder)."""
+    text = render(results, show, prefix=prefix)
+    if output_format == "github":
+        text += github.render(results, file=_report_file(report))
+    (file or sys.stdout).write(redact_text(text, secret_values(secret_env)))
+
+
+def _report_file(folder: Path | str | None) -> str | None:
+    """The run's report.html, relative to the working folder when it lies below it."""
+    if folder is None:
+        return None
+    path = Path(folder) / "report.html"
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
