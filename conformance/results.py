@@ -202,6 +202,7 @@ class RunResults:
     exit_code: int | None = None
     baseline: dict[str, Any] | None = None
     compatibility: dict[str, Any] | None = None  # with a profile: `conformance.profiles.score_results`
+    budget_spent: bool = False  # --request-budget ran out before the end (exit 4, or 0 on a clean run)
     shard: dict[str, Any] | None = None  # a shard's {index, total, run}: `runner.selection.shard_record`
     shards: list[str] = field(default_factory=list)  # run ids joined by `report merge`
     missing_shards: list[str] = field(default_factory=list)  # `report merge --allow-partial`: "I/N" absent

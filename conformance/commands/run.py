@@ -29,7 +29,8 @@ EXIT_CODES = """exit codes:
   1  violations found (listed above and in the reports); with --baseline, only new ones count
   2  usage or configuration error (bad option, spec, profile or baseline; missing or rejected API key)
   3  target unreachable
-  4  request budget spent before the end (--request-budget)
+  4  request budget spent before the end with violations found, or with --budget-exhausted-fails
+     (a spent budget on a run that found nothing new is a warning, exit 0)
 
 options may also come from OPENAI_CONFORMANCE_<OPTION> environment variables
 (OPENAI_CONFORMANCE_MAX_EXAMPLES=20) or a [tool.openai-conformance] table in pyproject.toml.
@@ -164,7 +165,7 @@ def handle(args: argparse.Namespace) -> int:
     )
     if getattr(args, "json", False):
         print_results(results, folder, secret_env=[config.api_key_env])
-    stopped = int(plugin.LAST["exit_code"]) in (EXIT_UNREACHABLE, EXIT_BUDGET)
+    stopped = int(plugin.LAST["exit_code"]) in (EXIT_UNREACHABLE, EXIT_BUDGET) or results.budget_spent
     if (int(code) == 2 or stops.received()) and not stopped:  # cleaned up, partial reports written
         raise stop
     return int(plugin.LAST["exit_code"])
@@ -253,6 +254,22 @@ def print_summary(
     print_groups(results, show, secret_env=secret_env, file=out, output_format=output_format, report=folder)
     for line in verdict_lines(results):
         print(line, file=out)
+    if getattr(results, "budget_spent", False) and results.exit_code == EXIT_OK:
+        budget = (results.options or {}).get("request_budget")
+        print(
+            f"warning: the request budget of {budget} was spent before the end; nothing new found in what ran "
+            "(--budget-exhausted-fails makes this exit 4)",
+            file=out,
+        )
+        if output_format == "github":
+            from conformance.reports.github import command
+
+            print(
+                command(
+                    "warning", f"request budget of {budget} spent before the end", title="openai-conformance"
+                ),
+                file=out,
+            )
     if folder is not None:
         print(f"reports: {folder}", file=out)
     print(f"exit code {results.exit_code if results.exit_code is not None else EXIT_OK}", file=out)

@@ -17,6 +17,8 @@ def render(results: RunResults) -> str:
     counts = results.counts()
     groups = group_findings(results)
     verdict = _VERDICT.get(results.exit_code if results.exit_code is not None else -1, "unfinished")
+    if results.budget_spent and results.exit_code == 0:
+        verdict = "PASS (request budget spent: not every request was sent)"
     spec = results.spec
     lines = [
         f"## openai-conformance: {verdict}",

@@ -243,7 +243,19 @@ OPTIONS: tuple[Option, ...] = (
     Option("seed", int, "Hypothesis seed (default: derandomized, the same requests every run)", "SEED"),
     Option("phases", _phases, f"phases to run, comma separated (default all: {','.join(PHASES)})", "PHASES"),
     Option("workers", _workers, "processes (pytest-xdist -n): a number or 'auto' (default 1)", "N"),
-    Option("request_budget", _positive_int, "stop after this many requests (exit code 4)", "N"),
+    Option(
+        "request_budget",
+        _positive_int,
+        "stop after this many requests (exit 4 when the run found violations or with --budget-exhausted-fails, "
+        "else a warning)",
+        "N",
+    ),
+    Option(
+        "budget_exhausted_fails",
+        _bool,
+        "a spent --request-budget fails the run (exit 4) even when it found nothing (default: a warning, exit 0)",
+        flag=True,
+    ),
     Option("rate_limit", _positive_float, "at most this many requests per second", "RPS"),
     Option(
         "timeout", _positive_float, "seconds per request before it counts as failed (default 30)", "SECONDS"
@@ -326,6 +338,7 @@ class RunConfig:
     phases: list[str] = field(default_factory=lambda: list(PHASES))
     workers: str = "1"
     request_budget: int | None = None
+    budget_exhausted_fails: bool = False
     rate_limit: float | None = None
     timeout: float = 30.0
     retries: int = 2

@@ -364,12 +364,24 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     _add_unrun(results, session, plugin)
     results.finish(plugin.stop_code)
-    code = _conclude(results, plugin)
+    code = _budget_verdict(results, _conclude(results, plugin), plugin.config)
     LAST.clear()
     LAST.update(results=results, exit_code=code)
     folder = write(results, plugin.config)
     if folder is not None:
         LAST["folder"] = folder
+
+
+def _budget_verdict(results: RunResults, code: int, config: RunConfig) -> int:
+    """A spent --request-budget on a run that found nothing new is a warning (exit 0, the reports say
+    BUDGET SPENT), unless --budget-exhausted-fails; with new violations it stays exit 4."""
+    if code != EXIT_BUDGET:
+        return code
+    results.budget_spent = True
+    if not results.new_violations() and not config.budget_exhausted_fails:
+        results.exit_code = 0
+        return 0
+    return code
 
 
 def _conclude(results: RunResults, plugin: Plugin) -> int:

@@ -133,21 +133,19 @@ def test_bad_options_are_one_line_and_exit_2(args: list[str], message: str, caps
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
 
 
-def test_budget_spent_exits_4_and_still_cleans_up(tmp_path, capsys) -> None:
-    code = run(
-        "--include",
-        "Assistants",
-        "--phases",
-        "positive",
-        "--request-budget",
-        "25",
-        "--report-dir",
-        str(tmp_path),
-    )
+def test_budget_spent_on_a_clean_run_warns_unless_it_fails_and_still_cleans_up(tmp_path, capsys) -> None:
+    args = ("--include", "Assistants", "--phases", "positive", "--request-budget", "25")
+    assert run(*args, "--report-dir", str(tmp_path / "warn")) == 0
+    out = capsys.readouterr().out
+    assert "warning: the request budget of 25 was spent" in out and "exit code 0" in out
+    warned = read_results(tmp_path / "warn")
+    assert warned["exit_code"] == 0 and warned["budget_spent"] is True
+    assert "PASS (request budget spent" in (tmp_path / "warn" / "latest" / "summary.md").read_text()
+    code = run(*args, "--budget-exhausted-fails", "--report-dir", str(tmp_path))
     out = capsys.readouterr().out
     assert code == 4, out
     results = read_results(tmp_path)
-    assert results["exit_code"] == 4
+    assert results["exit_code"] == 4 and results["budget_spent"] is True
     # the clean-up is not counted against the budget: it ran after the 25 requests
     assert results["requests_sent"] > 25
     # the operations the budget left out are still in the reports, as skipped
