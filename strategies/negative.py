@@ -158,6 +158,8 @@ def _body_mutations(
         if _is_enum(effective) and rejects(_BAD_CHOICE):
             out.append(Mutation(f"enum: {name}", _set_field(media_type, name, _BAD_CHOICE)))
         for keyword, value in _bound_values(effective):
+            if form and value == []:
+                continue  # an empty array is no form field at all: the server sees the field absent
             if rejects(value):
                 out.append(Mutation(f"{keyword}: {name}", _set_field(media_type, name, value)))
     return out

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 
 from conformance import strategies
 from conformance.spec import Spec
+from tests.spec_paths import SHARED_SPECS
 
 FAST = settings(
     max_examples=30,
@@ -138,3 +139,23 @@ def test_an_operation_without_inputs_has_no_negative(spec: Spec, generator: stra
 def test_unknown_mode_is_an_error(spec: Spec) -> None:
     with pytest.raises(ValueError, match="mode"):
         strategies.requests("listModels", mode="sideways", spec=spec)  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(not SHARED_SPECS.is_dir(), reason=f"{SHARED_SPECS} is absent")
+def test_a_form_body_gets_no_empty_array_negative() -> None:
+    """An empty array is no field at all in a multipart form: the server sees the field absent and may
+    rightly answer 200 (createTranscription's `languages` has minItems 1 in the f85dbe2 spec)."""
+    from conformance.spec import load
+    from conformance.strategies.negative import mutations
+
+    spec = load(str(SHARED_SPECS / "openai-openapi-f85dbe2.json"))
+    labels = [
+        m.label
+        for m in mutations(strategies.generator_for(spec).validator, spec.operation("createTranscription"))
+    ]
+    assert (
+        "type: languages" in labels
+        or "maxItems: languages" in labels
+        or any("languages" in x for x in labels)
+    )
+    assert "minItems: languages" not in labels
