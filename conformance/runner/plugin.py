@@ -20,6 +20,7 @@ from conformance.kinds import Phase
 from conformance.results import RunResults
 from conformance.runner import stops
 from conformance.runner.config import PYTEST_PREFIX, RunConfig, add_options, resolve
+from conformance.runner.scenarios import registered
 from conformance.runner.verdict import conclude, run_baseline, run_profile
 
 DEST = "conformance_"  # prefix of the plugin's option destinations on pytest's namespace
@@ -181,8 +182,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         chosen = {s.operation.id for s in selection}
         ids = sorted({op.id for op in Resources(spec).creators.values()} & chosen)
     elif phase == "scenarios":
-        from conformance.runner.scenarios import registered
-
         chosen = {s.operation.id for s in selection}
         ids = [name for name, (op_id, _) in registered().items() if op_id in chosen]
     else:
@@ -401,7 +400,6 @@ def _conclude(results: RunResults, plugin: Plugin) -> int:
 def _add_unrun(results: RunResults, session: pytest.Session, plugin: Plugin) -> None:
     """Items that never ran (budget spent, Ctrl-C, -x): listed as skipped, so the reports name every operation."""
     from conformance.results import OperationResult
-    from conformance.runner.scenarios import registered
 
     done = {(r.operation_id, r.phase) for r in results.operations}
     spec = plugin.spec()

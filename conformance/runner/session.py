@@ -30,6 +30,7 @@ from conformance.runner.fixed import with_fixed
 from conformance.runner.partial import Routes
 from conformance.runner.resources import Created, Resources, fill, params_of
 from conformance.runner.safety import body_properties, clamp, tag
+from conformance.runner.scenarios import registered
 from conformance.runner.selection import NOT_OWNED, SAFE_METHODS, Selected, select, shard_record, skip_reason
 from conformance.runner.target import Interrupted, Target, TransportFailure
 from conformance.runner.verdict import accept, is_relaxed, relaxed_check_config, run_baseline, run_profile
@@ -249,8 +250,6 @@ class Session:
         """Run one operation and phase, add its result to `results` and return it."""
         scenario = None
         if phase_name == "scenarios":
-            from conformance.runner.scenarios import registered
-
             operation_id, scenario = registered()[operation_id]
         selected = self.selected.get(operation_id)
         operation = self.spec.operation(operation_id)

@@ -10,7 +10,7 @@ They run in the runner's `scenarios` phase, one pytest item per scenario
 `--read-only` (scenarios then skip), tagging and clean-up apply, and their findings are
 `conformance.checks.Violation`s of the families "lifecycle", "pagination" and "streaming".
 
-    from conformance.scenarios import PROVIDED          # name -> (operation id, function)
+    from conformance.scenarios import registered        # name -> (operation id, function)
     from conformance.checks.lifecycle import Oracle   # judge any sequence of exchanges yourself
 """
 
@@ -19,6 +19,6 @@ from __future__ import annotations
 from conformance.checks.lifecycle import Oracle, machines
 from conformance.scenarios import assistants, crud, flows, traversal  # noqa: F401  (registers)
 from conformance.scenarios.flow import Abort, Flow, Polling, Skip
-from conformance.scenarios.registry import PROVIDED, register
+from conformance.scenarios.registry import register, registered
 
-__all__ = ["PROVIDED", "Abort", "Flow", "Oracle", "Polling", "Skip", "machines", "register"]
+__all__ = ["Abort", "Flow", "Oracle", "Polling", "Skip", "machines", "register", "registered"]

@@ -11,12 +11,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from conformance.runner.scenarios import scenario
+from conformance.runner.scenarios import registered, scenario
 from conformance.scenarios.flow import Skip
 
+__all__ = ["register", "registered"]
 ScenarioFunction = Callable[[Any, Any], None]
-# name -> (operation id, function): the scenarios this package provides, in registration order.
-PROVIDED: dict[str, tuple[str, ScenarioFunction]] = {}
 
 
 def register(name: str, operation_id: str) -> Callable[[ScenarioFunction], ScenarioFunction]:
@@ -29,7 +28,6 @@ def register(name: str, operation_id: str) -> Callable[[ScenarioFunction], Scena
                 if phase.result.outcome == "passed":
                     phase.result.outcome, phase.result.reason = "skipped", str(exc)
 
-        PROVIDED[name] = (operation_id, run)
         scenario(name, operation_id)(run)
         return function
 

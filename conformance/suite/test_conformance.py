@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import conformance.scenarios  # noqa: F401  (registers the built-in scenarios)
+
 
 def test_examples(conformance_phase: Any, operation_id: str) -> None:
     """The spec's own examples (`x-oaiMeta`), sent as they are, judged by every check."""
@@ -26,5 +28,5 @@ def test_stateful(conformance_phase: Any, operation_id: str) -> None:
 
 
 def test_scenarios(conformance_phase: Any, operation_id: str) -> None:
-    """Multi-step scenarios registered in `conformance.runner.scenarios`."""
+    """Multi-step scenarios (`conformance.scenarios` registers the built-in ones)."""
     conformance_phase(operation_id, "scenarios")

@@ -15,7 +15,7 @@ from conformance.checks import CHECKS, FAMILIES
 from conformance.emulator import create_app
 from conformance.emulator.faults import FAULTS, resolve
 from conformance.errors import EXIT_USAGE, ConformanceError
-from conformance.runner.scenarios import registered
+from conformance.scenarios import registered
 from tests.detection.support import ORDER
 from tests.spec_paths import REPO
 

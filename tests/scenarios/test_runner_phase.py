@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from conformance.cli import main
-from conformance.scenarios import PROVIDED
+from conformance.scenarios import registered
 
 
 def test_run_scenarios_phase_against_the_emulator(tmp_path: Path, capsys) -> None:
@@ -26,7 +26,7 @@ def test_run_scenarios_phase_against_the_emulator(tmp_path: Path, capsys) -> Non
     results = json.loads((tmp_path / "latest" / "results.json").read_text())
     rows = {r["operation_id"]: r for r in results["operations"] if r["phase"] == "scenarios"}
     expected = {
-        PROVIDED[name][0]
+        registered()[name][0]
         for name in ("thread-and-run", "assistants-cancel", "pagination-listMessages", "crud-messages")
     }
     assert set(rows) == expected
