@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure, FlakyStrategyDefinition, Unsatisfiable
 
-from conformance.checks import CHECKS, CheckConfig, Violation, run_checks
+from conformance.checks import CHECKS, CheckConfig, Violation, crud, run_checks
 from conformance.checks import select as select_checks
 from conformance.checks.signature import Signature
 from conformance.errors import BudgetSpent, ConformanceError, TargetUnreachable
@@ -29,7 +29,7 @@ from conformance.runner.config import RunConfig
 from conformance.runner.fixed import with_fixed
 from conformance.runner.partial import Routes
 from conformance.runner.resources import Created, Resources, fill, params_of
-from conformance.runner.safety import body_properties, clamp, tag
+from conformance.runner.safety import TAG_KEY, body_properties, clamp, tag
 from conformance.runner.scenarios import registered
 from conformance.runner.selection import NOT_OWNED, SAFE_METHODS, Selected, select, shard_record, skip_reason
 from conformance.runner.target import Interrupted, Target, TransportFailure
@@ -69,20 +69,6 @@ def transport_violation(request: Request, message: str) -> Violation:
         expected="a complete HTTP response",
         got=message,
         request=request,
-    )
-
-
-def lifecycle_violation(exchange: Exchange, check: str, message: str, expected: str, got: str) -> Violation:
-    return Violation(
-        check=check,
-        severity=CHECKS[check].severity,
-        family=CHECKS[check].family,
-        operation_id=exchange.request.operation_id,
-        message=message,
-        expected=expected,
-        got=got,
-        request=exchange.request,
-        status=exchange.response.status,
     )
 
 
@@ -557,7 +543,8 @@ class Session:
         return sorted({op.id for op in self.resources.creators.values()})
 
     def _phase_stateful(self, creator: Operation, phase: PhaseState) -> None:
-        """create -> retrieve -> list -> modify -> delete -> retrieve (gone), with lifecycle checks."""
+        """create -> retrieve -> list -> modify -> retrieve -> delete -> retrieve (gone), judged by the
+        read-your-writes oracles (`conformance.checks.crud`) the model-based scenarios use too."""
         item = next(t for t, c in self.resources.creators.items() if c.id == creator.id)
         by_key = {(op.method, op.path): op for op in self.spec.operations}
         collection = item.rsplit("/", 1)[0]
@@ -593,56 +580,27 @@ class Session:
                 request.body, request.media_type = body, "application/json"
             return self.exercise(request, op, phase)
 
-        if retrieve is not None:
-            got = step(retrieve)
-            if got is not None and phase.missing:
-                pass  # a route the target does not have: not implemented, not a lost object
-            elif got is not None and got.response.status != 200:
-                self._add(
-                    phase,
-                    lifecycle_violation(
-                        got,
-                        "lifecycle.lost_update",
-                        f"{retrieve.id} of a just-created object failed",
-                        "200",
-                        str(got.response.status),
-                    ),
-                )
-            elif got is not None and got.response.is_json and isinstance(got.response.json(), dict):
-                found = got.response.json().get("id")
-                if found is not None and found != created.id:
-                    self._add(
-                        phase,
-                        lifecycle_violation(
-                            got,
-                            "lifecycle.lost_update",
-                            f"{retrieve.id} returned another object",
-                            created.id,
-                            str(found),
-                        ),
-                    )
+        def judge(found: list[Violation]) -> None:
+            if not phase.missing:  # a route the target does not have: not implemented, not a lost object
+                for violation in found:
+                    self._add(phase, violation)
+
+        if retrieve is not None and (got := step(retrieve)) is not None:
+            judge(crud.read_back(got, created.id, what=retrieve.id))
         if lister is not None and lister.method == "GET":
             step(lister)
         if modify is not None and modify.request_bodies and "application/json" in modify.request_bodies:
             if "metadata" in body_properties(self.spec, modify, "application/json"):
-                step(modify, {"metadata": {"conformance_run": self.run_id, "step": "modify"}})
-        if delete is not None:
-            gone = step(delete)
-            if gone is not None and 200 <= gone.response.status < 300:
+                want = {"metadata": {"step": "modify"}}
+                changed = step(modify, {"metadata": {TAG_KEY: self.run_id, **want["metadata"]}})
+                if changed is not None and 200 <= changed.response.status < 300 and retrieve is not None:
+                    if (got := step(retrieve)) is not None:
+                        judge(crud.read_back(got, created.id, want, what=retrieve.id, ignore=(TAG_KEY,)))
+        if delete is not None and (gone := step(delete)) is not None:
+            if 200 <= gone.response.status < 300:
                 created.gone = True
-                if retrieve is not None:
-                    after = step(retrieve)
-                    if after is not None and after.response.status != 404 and not phase.missing:
-                        self._add(
-                            phase,
-                            lifecycle_violation(
-                                after,
-                                "lifecycle.use_after_delete",
-                                f"{retrieve.id} after {delete.id} did not answer 404",
-                                "404",
-                                str(after.response.status),
-                            ),
-                        )
+                if retrieve is not None and (after := step(retrieve)) is not None:
+                    judge(crud.gone(after, what=retrieve.id))
 
 
 STATE_ACTIONS = (

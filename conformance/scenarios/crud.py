@@ -1,13 +1,11 @@
 """Model-based stateful tests: Hypothesis `RuleBasedStateMachine`s over the CRUD families.
 
 Random sequences of create, retrieve, modify, list and delete run against the target while the
-machine keeps a model of what must be there. Findings (family "lifecycle"):
-
-- `lifecycle.lost_update`     a retrieve (or list item) does not show the last accepted change
-- `lifecycle.stale_list`      a list misses a live object or still shows a deleted one (with a fresh
-                              parent, it must hold exactly the model's objects)
-- `lifecycle.use_after_delete` a deleted object can still be read or deleted (expected 404)
-- `lifecycle.round_trip`      a create or modify answer does not echo the metadata sent
+machine keeps a model of what must be there. Each answer is judged by the read-your-writes oracles
+of `conformance.checks.crud` (`lifecycle.lost_update`, `lifecycle.round_trip`,
+`lifecycle.use_after_delete`), the same the session's stateful phase uses; the model adds
+`lifecycle.stale_list`: a list misses a live object or still shows a deleted one (with a fresh
+parent, it must hold exactly the model's objects).
 
 Violations are recorded, not raised, so a sequence goes on after a finding and Hypothesis never
 shrinks against a live target (each example costs requests). Examples: the run's `--max-examples`
@@ -34,6 +32,7 @@ from hypothesis.stateful import (
 )
 
 from conformance.checks import CHECKS, Finding
+from conformance.checks import crud as oracle
 from conformance.exchange import Exchange
 from conformance.kinds import Severity
 from conformance.runner.safety import TAG_KEY
@@ -41,6 +40,7 @@ from conformance.scenarios.flow import Abort, Flow
 from conformance.scenarios.flows import MODEL
 from conformance.scenarios.registry import register
 
+TAG = (TAG_KEY,)  # the run's tag, which the session adds to every create and modify
 STEPS = 8
 MAX_EXAMPLES = 5
 LIST_LIMIT = 100
@@ -159,11 +159,6 @@ def _violation(
     return CHECKS[check_id].violation(Finding(message, expected, got, path, severity), exchange)
 
 
-def _own(meta: Any) -> Any:
-    """Metadata without the run's tag (the session adds it to every create and modify)."""
-    return {k: v for k, v in meta.items() if k != TAG_KEY} if isinstance(meta, dict) else meta
-
-
 def machine_for(flow: Flow, family: Family) -> type[RuleBasedStateMachine]:
     """A state machine class bound to one flow (target, oracle, findings) and family."""
     id_param = flow.operation(family.retrieve).path.rsplit("{", 1)[-1].rstrip("}")
@@ -205,26 +200,6 @@ def machine_for(flow: Flow, family: Family) -> type[RuleBasedStateMachine]:
                 return {"filename": name, "bytes": len(content)}
             return {"metadata": dict(meta)}
 
-        def compare(
-            self,
-            exchange: Exchange,
-            got: dict[str, Any],
-            want: dict[str, Any],
-            check_id: str,
-            what: str,
-            *,
-            present: bool = True,
-        ) -> None:
-            """`present=False`: judge only the fields the answer has (a chat completion's create answer
-            has no metadata; the stored completion does)."""
-            for key, value in want.items():
-                if not present and key not in got:
-                    continue
-                seen = _own(got.get(key))
-                if seen != value:
-                    message = f"{what}: {key} is not the last value written"
-                    flow.add([_violation(check_id, exchange, message, value, seen, f"$.{key}")])
-
         @rule(target=live, meta=metadata)
         def create(self, meta: dict[str, str]) -> str:
             files = None
@@ -236,9 +211,7 @@ def machine_for(flow: Flow, family: Family) -> type[RuleBasedStateMachine]:
             )
             obj = flow.json(exchange)
             want = self.expected(meta)
-            self.compare(
-                exchange, obj, want, "lifecycle.round_trip", f"{family.create} answer", present=False
-            )
+            flow.add(oracle.echo(exchange, want, what=f"{family.create} answer", ignore=TAG, present=False))
             self.model[obj["id"]] = want
             self.read(str(obj["id"]))
             return str(obj["id"])
@@ -251,22 +224,16 @@ def machine_for(flow: Flow, family: Family) -> type[RuleBasedStateMachine]:
                     break
                 time.sleep(max(flow.polling.interval, 0.5))
                 exchange = flow.call(family.retrieve, self.params(object_id), expect=None)
-            if exchange.response.status != 200:
-                message = f"{family.retrieve} of a live object answered {exchange.response.status}"
-                status = exchange.response.status
-                flow.add([_violation("lifecycle.lost_update", exchange, message, 200, status)])
-                return
-            obj = flow.json(exchange)
-            self.compare(exchange, obj, self.model[object_id], "lifecycle.lost_update", family.retrieve)
-            self.model[object_id] = {k: _own(obj.get(k)) for k in self.model[object_id]}
+            want = self.model[object_id]
+            flow.add(oracle.read_back(exchange, object_id, want, what=family.retrieve, ignore=TAG))
+            if exchange.response.status == 200:
+                obj = flow.json(exchange)
+                self.model[object_id] = {k: oracle.without(obj.get(k), TAG) for k in want}
 
         def gone(self, object_id: str, operation: str) -> None:
             """A deleted object answers 404."""
             exchange = flow.call(operation, self.params(object_id), expect=None)
-            if exchange.response.status != 404:
-                message = f"{operation} of a deleted object answered {exchange.response.status}"
-                status = exchange.response.status
-                flow.add([_violation("lifecycle.use_after_delete", exchange, message, 404, status)])
+            flow.add(oracle.gone(exchange, what=operation))
 
         @rule(object_id=live)
         def retrieve(self, object_id: str) -> None:
@@ -278,8 +245,8 @@ def machine_for(flow: Flow, family: Family) -> type[RuleBasedStateMachine]:
             if family.modify is None or family.file or object_id in self.deleted:
                 return
             exchange = flow.call(family.modify, self.params(object_id), body={"metadata": meta})
-            obj = flow.json(exchange)
-            self.compare(exchange, obj, {"metadata": meta}, "lifecycle.round_trip", f"{family.modify} answer")
+            flow.json(exchange)  # the flow needs an object answer
+            flow.add(oracle.echo(exchange, {"metadata": meta}, what=f"{family.modify} answer", ignore=TAG))
             self.model[object_id] = {"metadata": dict(meta)}
             self.read(object_id)
 
@@ -292,19 +259,12 @@ def machine_for(flow: Flow, family: Family) -> type[RuleBasedStateMachine]:
             if object_id in self.deleted:
                 return
             exchange = flow.call(family.delete, self.params(object_id), expect=None)
-            if 200 <= exchange.response.status < 300:
+            refused = oracle.deleted(exchange, what=family.delete)
+            flow.add(refused)
+            if not refused:
                 self.model.pop(object_id, None)
                 self.deleted.add(object_id)
                 self.gone(object_id, family.retrieve)
-            else:
-                message = f"{family.delete} of a live object answered {exchange.response.status}"
-                flow.add(
-                    [
-                        _violation(
-                            "lifecycle.use_after_delete", exchange, message, 200, exchange.response.status
-                        )
-                    ]
-                )
 
         @rule(object_id=deleted_ids, again=st.booleans())
         def use_after_delete(self, object_id: str, again: bool) -> None:
@@ -360,9 +320,8 @@ def machine_for(flow: Flow, family: Family) -> type[RuleBasedStateMachine]:
                     )
             for object_id, want in self.model.items():
                 if object_id in seen:
-                    self.compare(
-                        exchange, seen[object_id], want, "lifecycle.lost_update", f"{family.lister} item"
-                    )
+                    what = f"{family.lister} item"
+                    flow.add(oracle.listed(exchange, seen[object_id], want, what=what, ignore=TAG))
 
     CrudMachine.__name__ = f"CrudMachine[{family.name}]"
     return CrudMachine

@@ -7,6 +7,7 @@ the suite detects) and, over every operation of the catalogue, must report nothi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -85,3 +86,16 @@ def test_clean_emulator_reports_no_violation(clean) -> None:
         for v in run.violations
     }
     assert not found, sorted(found)
+
+
+@pytest.mark.parametrize("phases", [("stateful",), ("scenarios",)], ids=["stateful-phase", "crud-scenario"])
+@pytest.mark.parametrize("name", ["lost-update", "deleted-still-retrievable"])
+def test_both_crud_testers_judge_read_your_writes(name: str, phases: tuple[str, ...], run_detection) -> None:
+    """The session's stateful phase and the model-based scenario share one oracle (checks.crud): each
+    alone reports a lost update and a deleted object that can still be read."""
+    item = FAULTS[name]
+    crud = FAULTS["lost-update"].operations  # every operation the assistants CRUD family touches
+    scenarios = ("crud-assistants",) if phases == ("scenarios",) else ()
+    only = replace(item, operations=crud, phases=phases, scenarios=scenarios)
+    assert item.check in run_detection([name], only).checks
+    assert item.check not in run_detection([], only).checks
