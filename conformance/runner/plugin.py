@@ -9,8 +9,10 @@ workers send their results to the controller, which merges them and writes the r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 from typing import Any
 
 import pytest
@@ -154,6 +156,25 @@ def pytest_configure(config: pytest.Config) -> None:
     global _current_plugin
     _current_plugin = Plugin(config)
     config.pluginmanager.register(_current_plugin, "conformance-runner")
+    from conformance.runner import progress
+
+    plugin = _current_plugin
+
+    def notice(message: str) -> None:  # past pytest's capture, above the progress display
+        if plugin.progress is not None:
+            plugin.progress.display.console.print(message)
+            return
+        capture = config.pluginmanager.getplugin("capturemanager")
+        with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
+            print(f"openai-conformance: {message}", file=sys.stderr, flush=True)
+
+    progress.push_writer(notice)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    from conformance.runner import progress
+
+    progress.pop_writer()
 
 
 def _is_suite(function: Any) -> bool:

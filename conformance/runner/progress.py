@@ -2,6 +2,9 @@
 
 Shown by `openai-conformance run` on a terminal, never under CI (the `CI` environment variable) unless
 `--progress` asks for it; pytest's own output stays the progress display of a plain `pytest` run.
+
+`notice` is how a long wait (a poll) stays visible: one line on stderr, past pytest's capture (the
+runner's plugin installs the writer that gets there) and above the progress display.
 """
 
 from __future__ import annotations
@@ -9,10 +12,33 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+_writer: list[Callable[[str], None]] = [_to_stderr]
+
+
+def notice(message: str) -> None:
+    """One line for whoever watches the run (a heartbeat while polling)."""
+    _writer[-1](message)
+
+
+def push_writer(writer: Callable[[str], None]) -> None:
+    """The plugin's writer for the length of a pytest session (sessions nest: a run inside a test)."""
+    _writer.append(writer)
+
+
+def pop_writer() -> None:
+    if len(_writer) > 1:
+        _writer.pop()
 
 
 def wanted(setting: bool | None) -> bool:

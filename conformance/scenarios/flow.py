@@ -16,14 +16,21 @@ ends it as "not implemented", with no lifecycle judgement.
 
 Polling: every `poll` waits `interval` seconds between reads (growing by `backoff`), up to `timeout`
 seconds and `max_polls` reads. Defaults: 0.05 s / 30 s / 400 reads on the emulator, 1 s (to 10 s) /
-600 s / 200 reads elsewhere; `OPENAI_CONFORMANCE_POLL_INTERVAL` and `OPENAI_CONFORMANCE_POLL_TIMEOUT`
-override them, and tests may set `session.polling`.
+600 s / 200 reads elsewhere. Never silent, never stuck: every `heartbeat` seconds (20) a wait prints
+one line ("waiting for run run_1: status 'queued', 40 s"); all polls of a run together stop at its
+`ceiling` (1800 s; 300 s on the emulator), after which a flow that would poll is skipped with the
+reason; and an object that reads the same `stale_reads` (3) times in a row is probed with an id this
+run never created: a target that answers that too with the object keeps no state (a mock answering
+its examples), so the flow and every later poll of the run are skipped, naming it. The environment
+overrides them (`OPENAI_CONFORMANCE_POLL_INTERVAL`, `_TIMEOUT`, `_HEARTBEAT`, `_CEILING`, seconds),
+and tests may set `session.polling`.
 """
 
 from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -32,6 +39,7 @@ from conformance.checks import Violation
 from conformance.checks.lifecycle import Oracle, machines, objects_of, workflow
 from conformance.errors import ConformanceError
 from conformance.exchange import Exchange, Request
+from conformance.runner.progress import notice
 from conformance.runner.resources import Created, fill, params_of
 from conformance.runner.safety import body_properties
 from conformance.runner.target import TransportFailure
@@ -52,6 +60,25 @@ class Polling:
     max_polls: int = 200
     backoff: float = 1.5
     max_interval: float = 10.0
+    heartbeat: float = 20.0
+    ceiling: float = 1800.0
+    stale_reads: int = 3
+
+
+@dataclass
+class PollClock:
+    """What the polls of one run share: the seconds spent, and the evidence of a stateless target."""
+
+    spent: float = 0.0
+    stateless: str | None = None
+
+
+def clock_of(session: Any) -> PollClock:
+    clock = getattr(session, "poll_clock", None)
+    if not isinstance(clock, PollClock):
+        clock = PollClock()
+        session.poll_clock = clock
+    return clock
 
 
 def polling_for(session: Any) -> Polling:
@@ -60,10 +87,17 @@ def polling_for(session: Any) -> Polling:
     if isinstance(chosen, Polling):
         return chosen
     if session.config.is_emulator:
-        polling = Polling(interval=0.05, timeout=30.0, max_polls=400, backoff=1.0, max_interval=0.05)
+        polling = Polling(
+            interval=0.05, timeout=30.0, max_polls=400, backoff=1.0, max_interval=0.05, ceiling=300.0
+        )
     else:
         polling = Polling()
-    for name, attr in (("POLL_INTERVAL", "interval"), ("POLL_TIMEOUT", "timeout")):
+    for name, attr in (
+        ("POLL_INTERVAL", "interval"),
+        ("POLL_TIMEOUT", "timeout"),
+        ("POLL_HEARTBEAT", "heartbeat"),
+        ("POLL_CEILING", "ceiling"),
+    ):
         value = os.environ.get(f"OPENAI_CONFORMANCE_{name}")
         if value:
             try:
@@ -223,37 +257,98 @@ class Flow:
 
         Not getting there within the polling budget is a `lifecycle.workflow` violation, except for
         objects with a documented `window` (a batch's 24 h) on a target other than the emulator: the
-        rest of the flow is then skipped with the reason.
+        rest of the flow is then skipped with the reason. So is a flow whose run spent its polling
+        `ceiling`, or whose target turned out stateless (see the module's docstring).
         """
+        clock = clock_of(self.session)
+        if clock.stateless:
+            raise Skip(clock.stateless)
+        left = self.polling.ceiling - clock.spent
+        if left <= 0:
+            raise Skip(self._ceiling_spent())
         started = time.monotonic()
+        beat = started + self.polling.heartbeat
         wait = self.polling.interval
-        reads = 0
-        while True:
-            exchange = self.call(operation_id, params)
-            obj = self.json(exchange)
-            reads += 1
-            key = str(obj.get("id"))
-            self.polls[key] = self.polls.get(key, 0) + 1
-            machine = machines().get(kind or str(obj.get("object")))
-            done = (
-                until(obj) if until is not None else machine is None or obj.get("status") in machine.terminal
-            )
-            if done:
-                self.last = exchange
-                return obj
-            if reads >= self.polling.max_polls or time.monotonic() - started > self.polling.timeout:
+        reads = same = 0
+        previous: dict[str, Any] | None = None
+        probed = False
+        try:
+            while True:
+                exchange = self.call(operation_id, params)
+                obj = self.json(exchange)
+                reads += 1
+                key = str(obj.get("id"))
+                self.polls[key] = self.polls.get(key, 0) + 1
+                machine = machines().get(kind or str(obj.get("object")))
+                done = (
+                    until(obj)
+                    if until is not None
+                    else machine is None or obj.get("status") in machine.terminal
+                )
+                if done:
+                    self.last = exchange
+                    return obj
+                now = time.monotonic()
                 message = (
                     f"{obj.get('object', 'the object')} {key} is still {obj.get('status')!r} after "
-                    f"{reads} reads in {time.monotonic() - started:.1f} s"
+                    f"{reads} reads in {now - started:.1f} s"
                 )
-                if window is not None and not self.session.config.is_emulator:
-                    raise Skip(
-                        f"{message}; it may take up to {window}, so the rest of the flow was not judged"
+                if reads >= self.polling.max_polls or now - started > self.polling.timeout:
+                    if window is not None and not self.session.config.is_emulator:
+                        raise Skip(
+                            f"{message}; it may take up to {window}, so the rest of the flow was not judged"
+                        )
+                    self.add([workflow(exchange, message, "the awaited status", obj.get("status"))])
+                    self.abort(message)
+                if now - started >= left:
+                    raise Skip(f"{message}; {self._ceiling_spent()}")
+                same = same + 1 if obj == previous else 0
+                previous = obj
+                if same + 1 >= self.polling.stale_reads and not probed:
+                    probed = True
+                    clock.stateless = self._stateless(operation_id, params, obj)
+                    if clock.stateless:
+                        raise Skip(clock.stateless)
+                if now >= beat:
+                    notice(
+                        f"waiting for {obj.get('object', operation_id)} {key}: status {obj.get('status')!r}, {now - started:.0f} s"
                     )
-                self.add([workflow(exchange, message, "the awaited status", obj.get("status"))])
-                self.abort(message)
-            time.sleep(wait)
-            wait = min(self.polling.max_interval, wait * self.polling.backoff)
+                    beat = now + self.polling.heartbeat
+                time.sleep(wait)
+                wait = min(self.polling.max_interval, wait * self.polling.backoff)
+        finally:
+            clock.spent += time.monotonic() - started
+
+    def _ceiling_spent(self) -> str:
+        return (
+            f"the run's polls have used their ceiling of {self.polling.ceiling:.0f} s "
+            "(OPENAI_CONFORMANCE_POLL_CEILING)"
+        )
+
+    def _stateless(self, operation_id: str, params: dict[str, str], obj: dict[str, Any]) -> str | None:
+        """Read the polled operation with an id this run never created (one request, judged by no
+        check: it is a question about the target, not a test): a target that answers it with the same
+        object keeps no state, and the reason says so; a real server answers 404."""
+        op = self.operation(operation_id)
+        names = params_of(op.path)
+        if not names or not isinstance(obj.get("id"), str):
+            return None
+        real = str(params[names[-1]])
+        prefix = real.split("_", 1)[0] + "_" if "_" in real else ""
+        probe = {**{name: str(params[name]) for name in names}, names[-1]: f"{prefix}{uuid.uuid4().hex[:24]}"}
+        request = Request(op.method, fill(op.path, probe), op.id, op.path, probe, mode="scenario")
+        try:
+            response = self.session.target.send(request, op)
+        except (TransportFailure, ConformanceError):
+            return None
+        other = response.json() if 200 <= response.status < 300 and response.is_json else None
+        if not isinstance(other, dict) or other.get("id") != obj.get("id"):
+            return None
+        return (
+            f"the target keeps no state: {operation_id} answered {obj.get('object', 'the object')} "
+            f"{obj['id']} (status {obj.get('status')!r}) unchanged {self.polling.stale_reads} times, "
+            f"and the same object for {probe[names[-1]]}, an id this run never created"
+        )
 
     def cancel(
         self,

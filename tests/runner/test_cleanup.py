@@ -108,3 +108,40 @@ def test_ctrl_c_or_sigterm_during_run_cleans_up(emulator_url, tmp_path, stop, ex
     assert tagged(client) == [], out + err
     assert (tmp_path / "latest" / "results.json").is_file(), "the partial reports are written"
     assert client.beta.assistants.retrieve(theirs.id).name == "keep me"
+
+
+def test_sigterm_while_a_run_waits_on_a_poll_writes_the_partial_report(serve, openai_spec, tmp_path) -> None:
+    """A CI `timeout` during a long wait: the wait is visible (a heartbeat), and SIGTERM still gives
+    exit 143 with the reports, and what the run created is gone."""
+    app = create_app(spec=openai_spec, run_delay=3600)  # runs stay queued for an hour
+    url = serve(app)
+    command = [
+        *(sys.executable, "-m", "conformance", "run", "--target", url, "--target-kind", "test-server"),
+        *("--include", "createRun", "--phases", "scenarios", "--report-dir", str(tmp_path)),
+    ]
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": "sk-conformance-test",
+        "CI": "1",
+        "OPENAI_CONFORMANCE_POLL_INTERVAL": "0.2",
+        "OPENAI_CONFORMANCE_POLL_HEARTBEAT": "0.5",
+    }
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    heard: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        assert process.stderr is not None
+        for line in process.stderr:
+            heard.append(line)
+            if "waiting for thread.run" in line:
+                break
+            assert time.monotonic() < deadline, "no heartbeat within 60 s"
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 143, out + "".join(heard) + err
+    assert any("status 'queued'" in line for line in heard), heard
+    assert (tmp_path / "latest" / "results.json").is_file(), "the partial reports are written"
+    assert tagged(sdk(url)) == []

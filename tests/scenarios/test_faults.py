@@ -79,7 +79,7 @@ def ignores_tool_choice(method: str, path: str, status: int, body: Any) -> Any:
 
 
 def never_finishes(method: str, path: str, status: int, body: Any) -> Any:
-    if is_run(method, path):
+    if is_run(method, path) and status == 200:  # (the stateless probe's 404 stays a 404)
         return status, {
             **body,
             "status": "in_progress",

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import pytest
 
 from conformance.errors import ConformanceError
+from conformance.results import OperationResult
+from conformance.runner import progress
 from conformance.runner.config import RunConfig
-from conformance.scenarios.flow import Polling, polling_for
+from conformance.runner.session import PhaseState
+from conformance.scenarios.flow import Flow, Polling, Skip, clock_of, polling_for
+
+
+def phase_for(session, operation_id: str) -> PhaseState:
+    operation = session.spec.by_id[operation_id]
+    return PhaseState(OperationResult.for_operation(operation, "scenarios"))
 
 
 def session(target: str = "emulator", polling: Polling | None = None) -> SimpleNamespace:
@@ -34,3 +43,66 @@ def test_a_bad_value_is_a_usage_error(monkeypatch) -> None:
     monkeypatch.setenv("OPENAI_CONFORMANCE_POLL_TIMEOUT", "soon")
     with pytest.raises(ConformanceError, match="OPENAI_CONFORMANCE_POLL_TIMEOUT"):
         polling_for(session())
+
+
+QUEUED = {
+    "id": "run_abc123",
+    "object": "thread.run",
+    "created_at": 1699063290,
+    "thread_id": "thread_abc123",
+    "assistant_id": "asst_abc123",
+    "status": "queued",
+}
+
+
+async def stateless(scope, receive, send) -> None:
+    """A mock answering its example: the same queued run for any run id, whatever happened before."""
+    if scope["type"] != "http":
+        return
+    found = scope["method"] == "GET" and scope["path"].startswith("/v1/threads/")
+    body = json.dumps(QUEUED if found else {"error": {"message": "no", "type": "invalid_request_error"}})
+    headers = [(b"content-type", b"application/json")]
+    await send({"type": "http.response.start", "status": 200 if found else 404, "headers": headers})
+    await send({"type": "http.response.body", "body": body.encode()})
+
+
+def slow(**changes) -> Polling:
+    return Polling(interval=0.02, timeout=20.0, max_polls=1000, backoff=1.0, max_interval=0.02, **changes)
+
+
+def test_a_target_that_keeps_no_state_is_told_within_a_few_reads(make_session, openai_spec) -> None:
+    session = make_session(stateless, polling=slow())
+    params = {"thread_id": "thread_abc123", "run_id": "run_abc123"}
+    flow = Flow(session, phase_for(session, "getRun"), cost=10)
+    with pytest.raises(Skip, match="keeps no state.*run_abc123.*never created") as stopped:
+        flow.poll("getRun", params)
+    assert flow.polls["run_abc123"] == 3  # three identical reads, then one probe
+    assert session.target.requests_sent == 4
+    # every later poll of the run is skipped at once, with the same reason
+    with pytest.raises(Skip, match="keeps no state"):
+        Flow(session, phase_for(session, "getRun"), cost=10).poll("getRun", params)
+    assert session.target.requests_sent == 4 and str(stopped.value)
+
+
+def test_a_long_wait_beats_and_the_run_stops_polling_at_its_ceiling(make_session, monkeypatch) -> None:
+    heard: list[str] = []
+    progress.push_writer(heard.append)
+    try:
+        session = make_session(run_delay=3600, polling=slow(heartbeat=0.1, ceiling=0.6))
+        flow = Flow(session, phase_for(session, "getRun"), cost=20)
+        assistant = flow.call("createAssistant", body={"model": "gpt-4o"}, created=True).response.json()
+        thread = flow.call("createThread", body={}, created=True).response.json()
+        run = flow.call(
+            "createRun", {"thread_id": thread["id"]}, body={"assistant_id": assistant["id"]}, created=True
+        ).response.json()
+        params = {"thread_id": thread["id"], "run_id": run["id"]}
+        with pytest.raises(Skip, match="ceiling of 1 s"):
+            flow.poll("getRun", params)
+        # the emulator keeps state: the probe of an unknown id got 404, so polling went on
+        assert clock_of(session).stateless is None and clock_of(session).spent >= 0.6
+        assert heard and all(f"waiting for thread.run {run['id']}: status 'queued'" in line for line in heard)
+        with pytest.raises(Skip, match="ceiling"):  # the ceiling is the run's, not the poll's
+            flow.poll("getRun", params)
+        flow.cleanup()
+    finally:
+        progress.pop_writer()
