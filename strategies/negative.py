@@ -24,6 +24,7 @@ from conformance.strategies.validation import FORM_TYPES, RequestValidator, wire
 _BAD_CHOICE = "not-a-valid-choice"
 _NOT_A_NUMBER = "not-a-number"
 _EXTRA_FIELD = "x_conformance_unexpected"
+PATH_ID_SHAPE = "path id shape: "  # the label of a negative request whose path id has the wrong shape (the runner reads it)
 _MAX_STRING = 1_000_000  # longer maxLength values are not worth a megabyte per request
 # One value of each JSON type, to find a type a field does not accept.
 _TYPE_SAMPLES: tuple[Any, ...] = ("conformance", 12345, 1.5, True, [], {"unexpected": True}, None)
@@ -60,7 +61,7 @@ def _parameter_mutations(validator: RequestValidator, op: Operation, param: Para
         kind = ids.kind_for(name, op.path)
         if kind is not None:
             bad = next(c for c in ("not-an-id", "12345", "abc_def") if not kind.matches(c))
-            out.append(Mutation(f"path id shape: {name}", _set_path(name, bad)))
+            out.append(Mutation(f"{PATH_ID_SHAPE}{name}", _set_path(name, bad)))
         return out
     if location not in ("query", "header"):
         return out

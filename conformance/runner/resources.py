@@ -174,18 +174,25 @@ class Resources:
                 )
         return None
 
-    def owns(self, path: str, template: str, *, borrowed: bool = False) -> bool:
+    def owns(
+        self, path: str, template: str, *, borrowed: bool = False, deleted: bool = False, spare: str = ""
+    ) -> bool:
         """True when every id in the path belongs to an object the run created (and still has).
 
         With `borrowed`, objects the run only found by listing count too (safe to read, not to change).
+        With `deleted`, objects the run created and already deleted count too: changing them again (a
+        use-after-delete probe) can only touch what was the run's own. `spare` names a parameter left
+        out of the test (a negative request's misshapen id, which cannot name any object).
         """
         params = match_path(template, path)
         if params is None:
             return False
+        params = {k: v for k, v in params.items() if k != spare}
         if not params:
             return True
-        live_ids = {obj.id for obj in self.live() if borrowed or not obj.borrowed}
-        return all(value in live_ids for value in params.values())
+        objects = self.created if deleted else self.live()
+        ids = {obj.id for obj in objects if borrowed or not obj.borrowed}
+        return all(value in ids for value in params.values())
 
     def pending_cleanup(self) -> list[Created]:
         """What to delete at the end: live objects with a clean-up, the newest first (children before parents)."""

@@ -35,6 +35,8 @@ from conformance.runner.selection import NOT_OWNED, SAFE_METHODS, Selected, sele
 from conformance.runner.target import Interrupted, Target, TransportFailure
 from conformance.runner.verdict import accept, is_relaxed, relaxed_check_config, run_baseline, run_profile
 from conformance.spec import Operation, Spec
+from conformance.strategies.ids import kind_for
+from conformance.strategies.negative import PATH_ID_SHAPE
 
 Listener = Callable[[Exchange, Operation | None, list[Any]], None]
 StopRun = (BudgetSpent, TargetUnreachable)
@@ -194,11 +196,14 @@ class Session:
     def prepare(self, request: Request, operation: Operation) -> Request:
         """Bind the path to objects the run created, tag what it creates, clamp generations."""
         names = params_of(operation.path)
-        breaks_path = bool(request.breaks) and any(n in str(request.breaks) for n in names)
+        broken = str(request.breaks or "").partition(": ")[2]  # "path id shape: thread_id" -> thread_id
+        breaks_path = broken in names
         generated = request.mode in ("positive", "negative")
         owned = self.resources.owns(request.path, operation.path, borrowed=True)
-        if names and generated and not breaks_path and not owned:
+        if names and generated and not owned:
             binding = self.resources.binding(operation.path)
+            if binding and breaks_path:  # keep the id the request breaks, bind the others
+                binding = {k: v for k, v in binding.items() if k != broken}
             if binding:
                 params = {**{k: str(v) for k, v in request.path_params.items()}, **binding}
                 if all(n in params for n in names):
@@ -222,7 +227,7 @@ class Session:
         if left_out is not None:
             return left_out
         if self.config.real_account and params_of(operation.path):
-            if not self.resources.owns(request.path, operation.path):
+            if not self.resources.owns(request.path, operation.path, deleted=True, spare=misshapen(request)):
                 return NOT_OWNED
         return None
 
@@ -479,6 +484,7 @@ class Session:
 
     def _create(self, creator: Operation, parent: dict[str, str], tries: int = 10) -> Created | None:
         """Create one object with the first generated valid request the target accepts."""
+        self._ensure_referenced(creator)
         before = len(self.resources.created)
         candidates: list[Request] = []
         strategies = _strategies()
@@ -506,6 +512,21 @@ class Session:
         except Exception:  # noqa: BLE001 - a failed set-up is reported by the test that needed it
             return None
         return self.resources.created[-1] if len(self.resources.created) > before else None
+
+    def _ensure_referenced(self, creator: Operation) -> None:
+        """Create the objects a create request must name in its body (createRun's `assistant_id`) when the
+        run has none yet, so the generated request names one of the run's own objects."""
+        schema = self.spec.resolve(creator.request_bodies.get("application/json"))
+        required = schema.get("required") if isinstance(schema, dict) else None
+        for name in required or []:
+            kind = kind_for(name, creator.path)
+            if kind is None or self.state is None or self.state.ids(kind.kind):
+                continue
+            for template in self.resources.creators:
+                names = params_of(template)
+                if len(names) == 1 and kind_for(names[0], template) == kind and template != creator.path:
+                    self.ensure(template)
+                    break
 
     def _try_create(self, request: Request, creator: Operation, parent: dict[str, str], before: int) -> bool:
         request = copy.copy(request)
@@ -654,6 +675,18 @@ def without_fields(request: Request, names: tuple[str, ...]) -> Request:
     if drop_query:
         request.query = {k: v for k, v in request.query.items() if k not in drop_query}
     return request
+
+
+def misshapen(request: Request) -> str:
+    """The path parameter a negative request gives a value of the wrong id shape (`not-an-id` for an
+    `asst_` id), or "": such a value cannot name any object, so sending it changes nothing."""
+    breaks = request.breaks or ""
+    if request.mode != "negative" or not breaks.startswith(PATH_ID_SHAPE):
+        return ""
+    name = breaks.removeprefix(PATH_ID_SHAPE)
+    kind = kind_for(name, request.path_template or "")
+    value = request.path_params.get(name)
+    return name if kind is not None and value is not None and not kind.matches(str(value)) else ""
 
 
 def is_state_action(operation: Operation) -> bool:
