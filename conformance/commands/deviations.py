@@ -29,6 +29,8 @@ def describe(deviation: Deviation) -> list[str]:
     lines.append(f"  where: {where}")
     if deviation.when:
         lines.append(f"  when: {json.dumps(deviation.when)}")
+    if deviation.models:
+        lines.append(f"  models: {', '.join(deviation.models)}")
     if deviation.recorded_before is not None:
         lines.append(f"  recorded before: {deviation.recorded_before.isoformat()}")
     for item in deviation.evidence:

@@ -18,6 +18,8 @@ kind, and its optional conditions hold:
   limit       a number outside a declared minimum/maximum, which the API accepted and echoes
 
   when.request / when.response   top-level body fields that must equal the given values
+  models                          the answer's `model` (else the request's) matches one of these
+                                  patterns (fnmatch): what one family of models does, not all
   recorded_before                 only exchanges whose `date` header is before this day (fields the
                                   API added later are absent from older recordings)
 """
@@ -54,6 +56,7 @@ class Deviation:
     checks: tuple[str, ...] = ("response.schema", "sse.stream")
     values: tuple[str, ...] = ()
     when: dict[str, dict[str, Any]] = field(default_factory=dict)
+    models: tuple[str, ...] = ()
     recorded_before: date | None = None
     evidence: tuple[dict[str, Any], ...] = ()
 
@@ -103,6 +106,9 @@ class Deviation:
                 isinstance(body, dict) and all(body.get(k, _MISSING) == v for k, v in wanted.items())
             ):
                 return False
+        if self.models:
+            model = _model(response) or _model(request)
+            return model is not None and any(fnmatchcase(model, m) for m in self.models)
         return True
 
     def _conditions_hold(self, exchange: Exchange) -> bool:
@@ -128,6 +134,8 @@ class Deviation:
             data["values"] = list(self.values)
         if self.when:
             data["when"] = self.when
+        if self.models:
+            data["models"] = list(self.models)
         if self.recorded_before is not None:
             data["recorded_before"] = self.recorded_before.isoformat()
         data["evidence"] = [dict(e) for e in self.evidence]
@@ -135,6 +143,11 @@ class Deviation:
 
 
 _MISSING = object()
+
+
+def _model(body: Any) -> str | None:
+    model = body.get("model") if isinstance(body, dict) else None
+    return model if isinstance(model, str) and model else None
 
 
 def _field_path(violation: Any, kind: str) -> str | None:
@@ -173,6 +186,7 @@ def _entry(raw: dict[str, Any]) -> Deviation:
         checks=tuple(raw.get("checks") or Deviation.checks),
         values=tuple(raw.get("values") or ()),
         when=dict(raw.get("when") or {}),
+        models=tuple(raw.get("models") or ()),
         recorded_before=before,
         evidence=tuple(raw.get("evidence") or ()),
     )

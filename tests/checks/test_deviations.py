@@ -93,3 +93,40 @@ def test_deviations_command_lists_the_table_with_evidence(capsys):
     assert batch["kind"] == "null" and any("cassette" in e for e in batch["evidence"])
     assert main(["deviations"]) == 0
     assert "known deviations" in capsys.readouterr().out
+
+
+def _chat(model: str) -> dict:
+    """A chat completion as pydantic-ai recorded it from gpt-5 (test_openai_moderation.yaml, 2026-07-22): no logprobs."""
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1784728648,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "Paris.", "refusal": None, "annotations": []},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 13, "completion_tokens": 11, "total_tokens": 24},
+    }
+
+
+def test_logprobs_left_out_only_excused_for_models_without_logprobs(openai_spec):
+    def judged(model: str) -> list:
+        exchange = b.exchange(
+            "POST",
+            "/chat/completions",
+            200,
+            _chat(model),
+            operation_id="createChatCompletion",
+            request_body={"model": model.split("-20")[0], "messages": [{"role": "user", "content": "hi"}]},
+        )
+        return [v for v in run_checks(exchange, openai_spec) if '"logprobs"' in v.message]
+
+    for model in ("gpt-5-2025-08-07", "o3-mini-2025-01-31", "gpt-4o-search-preview-2025-03-11"):
+        found = judged(model)
+        assert [v.known_deviation for v in found] == ["chat-logprobs-omitted-by-models-without-logprobs"]
+    found = judged("gpt-4o-2024-08-06")  # sends "logprobs": null: leaving it out is no known deviation
+    assert found and found[0].known_deviation is None
