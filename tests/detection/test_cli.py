@@ -67,7 +67,10 @@ def test_run_scenarios_against_a_faulty_emulator(tmp_path: Path, capsys) -> None
 def test_run_against_the_clean_emulator_passes(tmp_path: Path, capsys) -> None:
     code = run(tmp_path)
     assert code == EXIT_OK, capsys.readouterr().out
-    assert all(not r["violations"] for r in results(tmp_path)["operations"])
+    failing = [
+        v for r in results(tmp_path)["operations"] for v in r["violations"] if not v.get("known_deviation")
+    ]
+    assert failing == []
 
 
 def test_unknown_fault_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
