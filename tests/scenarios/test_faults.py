@@ -196,3 +196,33 @@ def test_traversal_fires_when_cursors_are_ignored(scenario: str, make_session, o
     assert result.outcome == "failed"
     messages = [v["message"] for v in result.violations if v["check"] == "pagination.traversal"]
     assert any("visited twice" in m or "never reached" in m for m in messages), messages
+
+
+def created_201(method: str, path: str, status: int, body: Any) -> Any:
+    """Every create answers 201 Created (openai-responses does), where the spec declares 200."""
+    is_create = (
+        method == "POST" and isinstance(body, dict) and body.get("id") and body.get("object") != "list"
+    )
+    return (201, body) if is_create and status == 200 and "/cancel" not in path else None
+
+
+@pytest.mark.parametrize("scenario", ["assistants-workflow", "crud-assistants", "vector-store-files"])
+def test_a_create_answered_201_is_one_finding_and_the_flow_goes_on(scenario: str, make_session) -> None:
+    session = make_session(rule=created_201)
+    result = session.run(scenario, "scenarios")
+    checks = [v["check"] for v in result.violations]
+    assert "lifecycle.workflow" not in checks, [v["message"] for v in result.violations]
+    statuses = [v for v in result.violations if v["check"] == "response.schema" and "201" in v["message"]]
+    creates = {v["request"]["path"] for v in statuses}
+    assert statuses and len(statuses) == len(creates), [v["message"] for v in statuses]
+    assert set(checks) == {"response.schema"}, checks
+    assert result.requests > len(statuses)  # it went on after the creates
+    assert [o.path for o in session.resources.live() if not o.borrowed and o.cleanup is not None] == []
+
+
+def test_the_stateful_phase_goes_on_after_a_create_answered_201(make_session) -> None:
+    session = make_session(rule=created_201, phases=["stateful"])
+    result = session.run("createAssistant", "stateful")
+    assert {v["check"] for v in result.violations} == {"response.schema"}, result.violations
+    assert result.requests >= 6, result.requests  # create, read, list, modify, read, delete, read
+    assert [o.path for o in session.resources.live() if not o.borrowed and o.cleanup is not None] == []
