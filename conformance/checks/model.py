@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 from conformance.checks.signature import Signature, signature
 from conformance.exchange import Request
 from conformance.kinds import FAMILIES, SEVERITIES, Family, Severity
+from conformance.spec.deviations import known_deviation
 
 if TYPE_CHECKING:
     from conformance.checks.context import Context
@@ -140,16 +141,43 @@ class Check:
     family: Family
     description: str
     function: CheckFunction = field(repr=False, compare=False)
+    max_findings: int | None = None  # per exchange: one broken emitter should not bury a report
 
     def run(self, ctx: Context, exchange: Exchange) -> list[Violation]:
-        """The check's violations; a check that crashes (e.g. on a schema jsonschema-rs cannot compile
-        in a user's spec) reports that as one violation instead of ending the whole run."""
+        """The check's violations, each marked with the known deviation that explains it (unless
+        `strict_spec`); a check that crashes (e.g. on a schema jsonschema-rs cannot compile in a
+        user's spec) reports that as one violation instead of ending the whole run.
+
+        With `max_findings`, at most that many unexplained findings are listed, then one warning
+        says the rest are not; known deviations count apart (as many again at most), so findings the
+        real API shares never hide one it does not."""
         try:
-            return [self.violation(f, exchange) for f in self.function(ctx, exchange) or ()]
+            return self._judged(ctx, exchange)
         except Exception as exc:  # noqa: BLE001
             message = f"the check could not judge this exchange: {type(exc).__name__}: {exc}"
             finding = Finding(" ".join(message.split())[:300], severity="warning")
             return [self.violation(finding, exchange)]
+
+    def _judged(self, ctx: Context, exchange: Exchange) -> list[Violation]:
+        out: list[Violation] = []
+        listed = {True: 0, False: 0}  # known deviation or not -> findings kept
+        for finding in self.function(ctx, exchange) or ():
+            violation = self.violation(finding, exchange)
+            if not ctx.config.strict_spec:
+                violation.known_deviation = known_deviation(violation, exchange)
+            known = violation.known_deviation is not None
+            if self.max_findings is not None and listed[known] >= self.max_findings:
+                if known:
+                    continue
+                note = Finding(
+                    f"more than {self.max_findings} {self.id} violations; the rest are not listed",
+                    severity="warning",
+                )
+                out.append(self.violation(note, exchange))
+                break
+            listed[known] += 1
+            out.append(violation)
+        return out
 
     def violation(self, finding: Finding, exchange: Exchange) -> Violation:
         return Violation(
@@ -174,7 +202,12 @@ CHECKS: dict[str, Check] = {}
 
 
 def check(
-    id: str, *, severity: Severity = "error", family: Family, description: str
+    id: str,
+    *,
+    severity: Severity = "error",
+    family: Family,
+    description: str,
+    max_findings: int | None = None,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check: a small function `(ctx, exchange)` yielding `Finding`s."""
     if severity not in SEVERITIES:
@@ -185,7 +218,7 @@ def check(
     def register(function: CheckFunction) -> CheckFunction:
         if id in CHECKS:
             raise ValueError(f"check {id!r} is registered twice")
-        CHECKS[id] = Check(id, severity, family, " ".join(description.split()), function)
+        CHECKS[id] = Check(id, severity, family, " ".join(description.split()), function, max_findings)
         return function
 
     return register

@@ -96,18 +96,12 @@ def stream_events(exchange: Exchange) -> list[SSEEvent]:
     description="A stream ends properly (chat: chunks then [DONE]; Assistants: legal lifecycle order ending "
     "with done; Responses: created first, increasing sequence_number, a terminal event last), each "
     "event validates, and the object reassembled from the deltas validates like the non-streamed one.",
+    max_findings=MAX_FINDINGS,
 )
 def sse_stream(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
     if not is_stream(exchange) or not 200 <= exchange.response.status < 300:
         return
-    findings = _judge(ctx, exchange)
-    for count, finding in enumerate(findings):
-        if count == MAX_FINDINGS:
-            yield Finding(
-                f"more than {MAX_FINDINGS} stream violations; the rest are not listed", severity="warning"
-            )
-            return
-        yield finding
+    yield from _judge(ctx, exchange)
 
 
 def _judge(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
@@ -248,19 +242,35 @@ def _data_stream(
 
 
 def _usage_chunk(exchange: Exchange, chunks: list[tuple[int, dict[str, Any]]]) -> Iterator[Finding]:
+    """With `include_usage`, one chunk with empty choices carries the usage, after every chunk with
+    choices. It need not be the last: the real API may send chunks without choices after it (a
+    `moderation` chunk, pydantic-ai's test_openai_moderation_stream.yaml, 2026-07-22; the SDK's
+    ChatCompletionChunk carries `moderation`)."""
     body = exchange.request.body if isinstance(exchange.request.body, dict) else {}
     options = body.get("stream_options")
     wants = isinstance(options, dict) and options.get("include_usage") is True
-    last_index, last = chunks[-1]
-    if wants and not (isinstance(last.get("usage"), dict) and last.get("choices") == []):
+    usage = next(
+        ((i, c) for i, c in chunks if isinstance(c.get("usage"), dict) and c.get("choices") == []), None
+    )
+    if wants and usage is None:
+        last_index, last = chunks[-1]
         yield Finding(
-            "include_usage asks for a last chunk with empty choices and the usage",
+            "include_usage asks for a chunk with empty choices and the usage after the last choice",
             expected='{"choices": [], "usage": {...}}',
             got=excerpt({"choices": last.get("choices"), "usage": last.get("usage")}),
             path=_at(last_index),
         )
-    for i, chunk in chunks[:-1] if wants else chunks:
-        if chunk.get("usage") is not None:
+    if wants and usage is not None:
+        later = next(((i, c) for i, c in chunks if i > usage[0] and c.get("choices")), None)
+        if later is not None:
+            yield Finding(
+                "a chunk with choices comes after the include_usage chunk",
+                expected=f"no choices after the usage chunk ({_at(usage[0])})",
+                got=excerpt(later[1].get("choices")),
+                path=_at(later[0], "$.choices"),
+            )
+    for i, chunk in chunks:
+        if chunk.get("usage") is not None and (not wants or usage is None or i != usage[0]):
             yield Finding(
                 "only the include_usage chunk carries usage",
                 expected=None,

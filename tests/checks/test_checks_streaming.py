@@ -292,3 +292,56 @@ def test_other_typed_streams_use_their_union_and_terminal_event(judge):
     assert judge(exchange, ["sse.stream"]) == []
     exchange.response.events = speech_events(done=False)
     assert messages(judge(exchange, ["sse.stream"])) == ["the stream does not end with a terminal event"]
+
+
+def test_chunks_without_choices_may_follow_the_usage_chunk(judge):
+    """A moderation chunk after the usage chunk, as gpt-5 streamed it to pydantic-ai
+    (test_openai_moderation_stream.yaml, 2026-07-22): usage null, no choices."""
+    request = dict(CHAT, stream_options={"include_usage": True})
+    chunks = b.chat_chunks(include_usage=True)
+    moderation = {"input": {"type": "moderation_results", "model": "omni-moderation-latest", "results": []}}
+    chunks.append(dict(chunks[0], choices=[], usage=None, moderation=moderation))
+    assert chat(judge, b.data_events(chunks), request) == []
+    chunks.append(dict(chunks[1]))  # but a choice after the usage chunk is out of order
+    (violation,) = chat(judge, b.data_events(chunks), request)
+    assert violation.message == "a chunk with choices comes after the include_usage chunk"
+    assert violation.path == f"$.events[{len(chunks) - 1}].choices"
+
+
+def _long_stream(**change) -> list[dict]:
+    """A chat stream of 40 content chunks, each changed as given."""
+    chunks = b.chat_chunks("x" * 160)
+    return [
+        dict(c, **change) if c["choices"] and "content" in c["choices"][0]["delta"] else c for c in chunks
+    ]
+
+
+def test_known_deviations_do_not_fill_the_cap_on_listed_findings(openai_spec):
+    """responses_stream.yml (ruby-openai, 2025-03-14): a Responses stream whose events all carry the
+    nulls the real API sends; the cap of 25 listed findings counts only findings the table does not
+    explain, so the one it does not explain is still listed and no cap note stands in for it."""
+    from conformance.checks import run_checks
+
+    request = dict(CHAT, stream_options={"include_usage": True})  # asks for a usage chunk it never gets
+    exchange = b.exchange(
+        "POST",
+        "/chat/completions",
+        200,
+        operation_id="createChatCompletion",
+        request_body=request,
+        content_type="text/event-stream",
+        events=b.data_events(_long_stream(system_fingerprint=None)),
+    )
+    found = run_checks(exchange, openai_spec, checks=["sse.stream"])
+    known = [v for v in found if v.known_deviation]
+    assert len(known) == 25 and {v.known_deviation for v in known} == {"unset-request-fields-null"}
+    assert [v.message for v in found if not v.known_deviation] == [
+        "include_usage asks for a chunk with empty choices and the usage after the last choice"
+    ]
+
+
+def test_more_than_25_unexplained_findings_end_with_one_note(judge):
+    found = chat(judge, b.data_events(_long_stream(created="yesterday")))
+    assert len(found) == 26
+    assert found[-1].message == "more than 25 sse.stream violations; the rest are not listed"
+    assert found[-1].severity == "warning"
