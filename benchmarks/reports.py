@@ -2,16 +2,21 @@
 
 A synthetic run over every operation of the real spec and five phases, with violations on about
 a third of the results (each with its request and reproduction): `write_reports` (redaction and
-all four files) and `read_results` (parse and schema validation). Prints medians and file sizes.
+all four files) and `read_results` (parse and schema validation). Prints medians, file sizes and, where
+headless Chromium is installed, how tall report.html is as rendered (its deviations collapsed: a
+2,000-finding run should stay a few screens, not the 1.3 million pixels of one open section per finding).
 
-    python benchmarks/reports.py [--repeat 5] [--violations-per-failure 3]
+    python benchmarks/reports.py [--repeat 5] [--violations-per-failure 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import re
+import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -66,7 +71,7 @@ def synthetic_run(per_failure: int, seed: int = 1) -> RunResults:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--violations-per-failure", type=int, default=3)
+    parser.add_argument("--violations-per-failure", type=int, default=5)
     args = parser.parse_args()
     run = synthetic_run(args.violations_per_failure)
     counts = run.counts()
@@ -81,10 +86,39 @@ def main() -> None:
             read_results(folder)
             reads.append(time.perf_counter() - started)
         sizes = {p.name: p.stat().st_size for p in folder.iterdir()}
+        height = page_height(folder / "report.html", Path(tmp))
     print(f"write_reports: median {statistics.median(writes):.2f} s (min {min(writes):.2f})")
     print(f"read_results:  median {statistics.median(reads):.2f} s (min {min(reads):.2f})")
     for name, size in sorted(sizes.items()):
         print(f"  {name:13s} {size / 1024:8.0f} KiB")
+    if height is None:
+        print("report.html page height: not measured (no chromium on PATH)")
+    else:
+        print(
+            f"report.html page height: {height:,} px in headless Chromium ({counts['violations']} findings)"
+        )
+
+
+def page_height(page: Path, scratch: Path) -> int | None:
+    """The rendered page's scrollHeight, which the report's script records on its #shown element."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        return None
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+    ]
+    done = subprocess.run(
+        [chromium, *flags, f"--user-data-dir={scratch / 'chromium'}", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    found = re.search(r'id="shown"[^>]*data-height="(\d+)"|data-height="(\d+)"[^>]*id="shown"', done.stdout)
+    return int(found.group(1) or found.group(2)) if found else None
 
 
 if __name__ == "__main__":
