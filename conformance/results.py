@@ -62,6 +62,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from conformance import __version__
+from conformance.checks.errors import AUTH_BREAKS
 from conformance.checks.model import Reproduction, Violation, ViolationRecord
 from conformance.errors import EXIT_OK, EXIT_VIOLATIONS
 from conformance.kinds import OUTCOMES, Outcome, Phase
@@ -369,6 +370,9 @@ def _headers(request: dict[str, Any], auth: Auth) -> tuple[dict[str, str], dict[
     header the run sent it in."""
     plain: dict[str, str] = {}
     secret: dict[str, tuple[str, str]] = {}
+    if str(request.get("breaks") or "").startswith(AUTH_BREAKS):  # a credential probe: sent as recorded
+        headers = request.get("headers") or {}
+        return {k: str(v) for k, v in headers.items() if k.lower() != "content-length"}, {}
     for name, value in (request.get("headers") or {}).items():
         if name.lower() == auth.header.lower():
             secret[name] = auth.credential()

@@ -106,6 +106,27 @@ def error_envelope(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
         )
 
 
+AUTH_BREAKS = "auth: "  # the `breaks` label of a request sent without the run's credentials
+
+
+@check(
+    "auth.required",
+    family="errors",
+    description="A request without credentials, with a malformed Authorization header, or (on a real "
+    "account) with a key that is not valid, is refused with 401 (the envelope is `error.envelope`'s).",
+)
+def auth_required(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
+    request, status = exchange.request, exchange.response.status
+    breaks = str(request.breaks or "")
+    if not breaks.startswith(AUTH_BREAKS) or status == 401:
+        return
+    yield Finding(
+        f"a request with {breaks[len(AUTH_BREAKS) :]} was answered {status}, not refused",
+        expected="401",
+        got=f"{status} {exchange.response.text(120)}",
+    )
+
+
 @check(
     "negative.rejected",
     family="errors",
@@ -113,8 +134,8 @@ def error_envelope(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
 )
 def negative_rejected(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
     request, status = exchange.request, exchange.response.status
-    if request.mode != "negative" or 400 <= status < 500:
-        return
+    if request.mode != "negative" or 400 <= status < 500 or str(request.breaks).startswith(AUTH_BREAKS):
+        return  # (credentials are auth.required's)
     broken = f" (it breaks {request.breaks})" if request.breaks else ""
     yield Finding(
         f"an invalid request was answered {status}{broken}",

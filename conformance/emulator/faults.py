@@ -47,6 +47,7 @@ class Call:
     status: int = 0
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     content: bytes = b""
+    request_headers: dict[str, str] = field(default_factory=dict)  # lower-case names
 
     # -- request -------------------------------------------------------------------------------
 
@@ -218,6 +219,8 @@ class FaultMiddleware:
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
         operation, _, _ = self.router.match(scope["method"], inner, query)
         call = Call(scope["method"], inner, operation.id if operation else None, dict(query), body, {})
+        sent_headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        call.request_headers = dict(sent_headers)
         raw = scope.get("query_string", b"").decode("latin-1")
         label = f"{scope['method']} {path}" + (f"?{raw}" if raw else "")
         for item in self.faults:
@@ -225,6 +228,9 @@ class FaultMiddleware:
                 self._apply(item, item.before, call, label)
         if call.query != query:
             scope = {**scope, "query_string": urlencode(call.query).encode()}
+        if call.request_headers != sent_headers:
+            encoded = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in call.request_headers.items()]
+            scope = {**scope, "headers": encoded}
         if call.body != body:
             headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
             scope = {**scope, "headers": [*headers, (b"content-length", str(len(call.body)).encode())]}
@@ -275,7 +281,14 @@ class FaultMiddleware:
 
 
 def _state(call: Call) -> tuple[Any, ...]:
-    return (sorted(call.query.items()), call.body, call.status, sorted(call.headers.items()), call.content)
+    return (
+        sorted(call.query.items()),
+        call.body,
+        call.status,
+        sorted(call.headers.items()),
+        call.content,
+        sorted(call.request_headers.items()),
+    )
 
 
 def request_clock(app: Any, start: float = 1_700_000_000) -> None:
@@ -599,6 +612,22 @@ def order_ignored(call: Call) -> None:
     """`order` is ignored: lists always come oldest first."""
     if call.method == "GET" and "order" in call.query:
         call.query["order"] = "asc"
+
+
+@fault(
+    "auth-not-required",
+    family="errors",
+    check="auth.required",
+    operations=("listModels",),
+    phases=("negative",),
+    stage="before",
+)
+def auth_not_required(call: Call) -> None:
+    """Requests without an API key, or with an Authorization header that is no Bearer key, are served
+    like any other (a server started without its key, or an auth middleware on the wrong routes)."""
+    scheme, _, key = call.request_headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        call.request_headers["authorization"] = "Bearer sk-anyone"
 
 
 @fault(

@@ -25,6 +25,7 @@ from conformance.errors import BudgetSpent, ConformanceError, TargetUnreachable
 from conformance.exchange import Exchange, Request, Response
 from conformance.kinds import Phase as RunPhase
 from conformance.results import Auth, OperationResult, RunResults, new_run_id
+from conformance.runner import auth
 from conformance.runner.config import RunConfig
 from conformance.runner.fixed import with_fixed
 from conformance.runner.partial import Routes
@@ -349,6 +350,9 @@ class Session:
 
     def _phase_negative(self, operation: Operation, phase: PhaseState) -> None:
         self._property(operation, phase, "negative")
+        if operation.id in self.routes.answered:  # a route that exists: is it behind the credentials?
+            for request in auth.probes(operation, self.config, self.resources.binding(operation.path)):
+                self.exercise(request, operation, phase)
 
     def _property(self, operation: Operation, phase: PhaseState, mode: str) -> None:
         # Draws of an operation with path ids read the state; the phase changes it (set-ups, deletes), and

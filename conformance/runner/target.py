@@ -27,6 +27,7 @@ from conformance import __version__
 from conformance.errors import BudgetSpent, ConformanceError, TargetUnreachable
 from conformance.exchange import Request, Response
 from conformance.runner import stops
+from conformance.runner.auth import without_credentials
 from conformance.runner.config import RunConfig
 from conformance.runner.fixed import with_fixed
 from conformance.spec import Operation, Spec
@@ -432,6 +433,8 @@ class Target:
 
     def build(self, request: Request, operation: Operation | None = None) -> httpx.Request:
         headers = dict(self.default_headers)
+        if without_credentials(request):
+            headers.pop(self.config.auth_header.lower(), None)
         if needs_beta_header(operation, request.path):
             headers["openai-beta"] = "assistants=v2"
         headers.update({k.lower(): v for k, v in request.headers.items()})
