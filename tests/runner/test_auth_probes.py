@@ -46,7 +46,9 @@ def test_a_probe_goes_without_the_run_key_and_its_reproduction_too(openai_spec, 
 
 def test_auth_required_wants_a_401(openai_spec) -> None:
     (bare,) = probes(openai_spec.operation("listAssistants"), RunConfig(target="emulator"), {})
-    envelope = b'{"error": {"message": "no key", "type": "invalid_request_error", "param": null, "code": null}}'
+    envelope = (
+        b'{"error": {"message": "no key", "type": "invalid_request_error", "param": null, "code": null}}'
+    )
     page = b'{"object": "list", "data": [], "first_id": null, "last_id": null, "has_more": false}'
     json = {"content-type": "application/json"}
     errors = ["errors"]  # auth.required, negative.rejected, error.envelope, ...
