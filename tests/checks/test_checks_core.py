@@ -31,6 +31,7 @@ ISSUE_CHECKS = {
     "error.envelope",
     "negative.rejected",
     "positive.accepted",
+    "auth.required",
     "server.error",
     "pagination.page",
     "pagination.traversal",
