@@ -143,6 +143,7 @@ def test_checks_command_lists_the_catalogue(capsys):
     assert cli.main(["checks", "--json", "--family", "errors"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert {d["id"] for d in data} == {
+        "auth.required",
         "error.envelope",
         "negative.rejected",
         "positive.accepted",
