@@ -326,7 +326,9 @@ def test_skip_check_is_validated_on_replay_run_and_proxy(tmp_path, capsys):
     ):
         assert exit_code(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 3 and all("unknown check 'nope'; valid ids: auth.required, error.envelope" in line for line in err)
+    assert len(err) == 3 and all(
+        "unknown check 'nope'; valid ids: auth.required, error.envelope" in line for line in err
+    )
     assert all("response.schema" in line for line in err)
 
 
