@@ -615,6 +615,26 @@ def order_ignored(call: Call) -> None:
 
 
 @fault(
+    "terminal-status-reverts-on-read",
+    family="lifecycle",
+    check="lifecycle.terminal",
+    operations=("createThreadAndRun", "getRun"),
+    scenarios=("thread-and-run",),
+)
+def terminal_status_reverts(call: Call) -> None:
+    """A run read as `completed` reads back as `in_progress` on the next retrieve (a replica or cache
+    that serves an older copy after a newer one)."""
+    body = _object(call, "thread.run")
+    if body is None or call.method != "GET":
+        return
+    seen: set[str] = call.memory.setdefault("completed", set())
+    if body["id"] in seen:
+        call.set_json({**body, "status": "in_progress", "completed_at": None, "usage": None})
+    elif body.get("status") == "completed":
+        seen.add(body["id"])
+
+
+@fault(
     "auth-not-required",
     family="errors",
     check="auth.required",

@@ -260,7 +260,8 @@ class Flow:
         kind: str | None = None,
         window: str | None = None,
     ) -> dict[str, Any]:
-        """Read an object until `until(obj)` holds (default: a terminal status of its machine).
+        """Read an object until `until(obj)` holds (default: a terminal status of its machine); a
+        terminal status is read once more, so the oracle sees whether it holds (`lifecycle.terminal`).
 
         Not getting there within the polling budget is a `lifecycle.workflow` violation, except for
         objects with a documented `window` (a batch's 24 h) on a target other than the emulator: the
@@ -294,6 +295,8 @@ class Flow:
                 )
                 if done:
                     self.last = exchange
+                    if machine is not None and obj.get("status") in machine.terminal:
+                        self.call(operation_id, params)  # a terminal status must hold on a later read
                     return obj
                 now = time.monotonic()
                 message = (

@@ -151,3 +151,26 @@ def test_four_faults_each_deviation_says_why_and_its_reproduction_reproduces_it(
     usage = json.loads(by_check["object.invariants"])["usage"]
     assert usage["total_tokens"] != usage["prompt_tokens"] + usage["completion_tokens"]
     assert "data: " in by_check["sse.stream"] and "[DONE]" not in by_check["sse.stream"]
+
+
+@pytest.mark.parametrize("faults", [[], ["has-more-on-last-page", "terminal-status-reverts-on-read"]])
+def test_by_url_a_last_page_that_claims_more_and_a_run_that_reopens_are_caught(
+    tmp_path: Path, capsys, monkeypatch, openai_spec, faults: list[str]
+) -> None:
+    """The two faults a proxy measurement missed, by URL with no baseline: the clean run is clean."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-conformance-test")
+    server = LocalServer(create_app(openai_spec, faults=faults))
+    try:
+        code = main(
+            ["run", "--target", server.base_url, "--target-kind", "test-server", "--phases", "scenarios"]
+            + ["--include", "listAssistants,createThreadAndRun", "--report-dir", str(tmp_path)]
+        )
+    finally:
+        server.close()
+    out = capsys.readouterr().out
+    found = {v["check"] for r in results(tmp_path)["operations"] for v in r["violations"]}
+    if not faults:
+        assert code == EXIT_OK and not found, out
+        return
+    assert code == EXIT_VIOLATIONS, out
+    assert {"pagination.traversal", "lifecycle.terminal"} <= found, found
