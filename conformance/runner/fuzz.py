@@ -130,7 +130,9 @@ def _fuzz_one(
 
     config = session.config
     try:
-        session.given(strategy, body, max_examples=examples, key=f"{operation.id}:{mode}")
+        # Only the first round replays the database: a later round would delete the examples it saved.
+        key, reuse = f"{operation.id}:{mode}", report.rounds == 1
+        session.given(strategy, body, max_examples=examples, key=key, reuse=reuse)
     except Found as found:
         data = found.violation.to_dict()
         if isinstance(data.get("request"), dict):

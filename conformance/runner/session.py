@@ -399,12 +399,16 @@ class Session:
         body: Callable[[Any], None],
         max_examples: int | None = None,
         key: str | None = None,
+        reuse: bool = True,
     ) -> None:
         """Run `body` over examples of `strategy` with the run's Hypothesis settings.
 
         `key` names the test in the example database (one per operation and mode), so a failure
-        found once is replayed first by the next run that uses the same database.
+        found once is replayed first by the next run that uses the same database. `reuse=False`
+        skips that replay: Hypothesis deletes a replayed example that no longer fails, and in a
+        fuzz round after the first, a known failure no longer fails the test.
         """
+        replay = [Phase.reuse] if reuse else []
 
         @settings(
             max_examples=max_examples or self.config.max_examples,
@@ -412,7 +416,7 @@ class Session:
             database=self.database,
             deadline=None,
             suppress_health_check=list(HealthCheck),
-            phases=[Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if self.shrink else []),
+            phases=[Phase.explicit, *replay, Phase.generate] + ([Phase.shrink] if self.shrink else []),
             report_multiple_bugs=False,
             verbosity=Verbosity.quiet,
             print_blob=False,
