@@ -40,6 +40,7 @@ def test_run_against_an_azure_shaped_server_over_http(tmp_path: Path, serve, mon
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-test-key")
     app = create_app(load("azure"), api_keys={"azure-test-key"}, base_path="/openai")  # Azure's layout
     seen: list[tuple[str, str, str]] = []
+    refused: list[int] = []  # the statuses of requests without a query
 
     async def spy(scope, receive, send):
         if scope["type"] == "http":
@@ -47,6 +48,13 @@ def test_run_against_an_azure_shaped_server_over_http(tmp_path: Path, serve, mon
             seen.append(
                 (scope["path"], scope["query_string"].decode(), headers.get(b"api-key", b"").decode())
             )
+
+            async def status_of(message):
+                if message["type"] == "http.response.start" and scope["query_string"] == b"":
+                    refused.append(message["status"])
+                await send(message)
+
+            return await app(scope, receive, status_of)
         await app(scope, receive, send)
 
     base = serve(spy).removesuffix("/v1") + "/openai"
@@ -63,7 +71,8 @@ def test_run_against_an_azure_shaped_server_over_http(tmp_path: Path, serve, mon
     assert all(path.startswith("/openai/deployments/gpt-4o-mini/") for path in deployments)
     # every request names the api-version, but the negative ones that leave out the required parameter
     unversioned = [path for path, query, _ in seen if f"api-version={AZURE_VERSION}" not in query]
-    assert len(unversioned) <= len(load("azure").operations) < len(seen) - len(unversioned)
+    assert len(unversioned) < len(seen) - len(unversioned)
+    assert refused and all(400 <= status < 500 for status in refused), refused
     assert {key for _, _, key in seen} == {"azure-test-key"}
 
 
