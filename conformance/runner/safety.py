@@ -29,23 +29,30 @@ def body_properties(spec: Spec, operation: Operation, media_type: str | None) ->
     return schema_properties(spec.document, schema) if schema else {}
 
 
-def bounds(spec: Spec, schema: Any, depth: int = 0) -> tuple[float | None, float | None]:
-    """The `minimum`/`maximum` a numeric field declares, through `$ref` and `anyOf`/`oneOf`/`allOf`."""
+NUMBER_BOUNDS = ("minimum", "maximum")
+OBJECT_BOUNDS = ("minProperties", "maxProperties")
+
+
+def bounds(
+    spec: Spec, schema: Any, keys: tuple[str, str] = NUMBER_BOUNDS, depth: int = 0
+) -> tuple[float | None, float | None]:
+    """The bounds a field declares (`minimum`/`maximum` by default), through `$ref` and
+    `anyOf`/`oneOf`/`allOf`."""
     node = spec.resolve(schema)
     if not isinstance(node, dict) or depth > 8:
         return None, None
-    low, high = node.get("minimum"), node.get("maximum")
+    low, high = node.get(keys[0]), node.get(keys[1])
     for key in ("anyOf", "oneOf", "allOf"):
         for branch in node.get(key) or []:
-            b_low, b_high = bounds(spec, branch, depth + 1)
+            b_low, b_high = bounds(spec, branch, keys, depth + 1)
             low = b_low if low is None else low if b_low is None else max(low, b_low)
             high = b_high if high is None else high if b_high is None else min(high, b_high)
     return low, high
 
 
-def within(spec: Spec, schema: Any, wanted: int) -> int:
+def within(spec: Spec, schema: Any, wanted: int, keys: tuple[str, str] = NUMBER_BOUNDS) -> int:
     """`wanted`, moved inside the field's declared bounds."""
-    low, high = bounds(spec, schema)
+    low, high = bounds(spec, schema, keys)
     value = wanted
     if high is not None and value > high:
         value = int(high)
@@ -60,12 +67,14 @@ def tag(request: Request, spec: Spec, operation: Operation, run_id: str) -> Requ
         return request
     if request.media_type not in (None, "application/json"):
         return request
-    if "metadata" not in body_properties(spec, operation, request.media_type):
+    properties = body_properties(spec, operation, request.media_type)
+    if "metadata" not in properties:
         return request
+    most = within(spec, properties["metadata"], METADATA_MAX_KEYS, OBJECT_BOUNDS)  # the tag included
     body = dict(request.body)
     metadata = body.get("metadata")
     metadata = dict(metadata) if isinstance(metadata, dict) else {}
-    while len(metadata) >= METADATA_MAX_KEYS:
+    while metadata and len(metadata) >= most:
         metadata.pop(next(iter(metadata)))
     metadata[TAG_KEY] = run_id
     body["metadata"] = metadata

@@ -6,10 +6,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import strategies
-from conformance.runner.safety import COUNTS, TOKEN_CAP, TOKEN_LIMITS, body_properties, bounds, clamp
+from conformance.exchange import Request
+from conformance.runner.safety import (
+    COUNTS,
+    TAG_KEY,
+    TOKEN_CAP,
+    TOKEN_LIMITS,
+    body_properties,
+    bounds,
+    clamp,
+    tag,
+)
 from conformance.spec import load
+from tests.test_spec_refs import SPLIT
 
 SPEC = load()
+JSON = "application/json"
 CLAMPED = sorted(
     op.id
     for op in SPEC.operations
@@ -45,3 +57,28 @@ def test_clamped_positive_requests_stay_valid(operation_id: str) -> None:
         assert strategies.validate(op, clamped, SPEC) == [], clamped.body
         checked.append(clamped)
     assert checked, f"no valid request of {operation_id} was checked"
+
+
+def test_the_run_tag_keeps_metadata_within_its_max_properties() -> None:
+    """A spec whose metadata allows 4 keys: a full metadata gives one key up for the tag, so the
+    tagged request stays valid (split fixture: Widget metadata has maxProperties 4)."""
+    spec = load(str(SPLIT), use_cache=False)
+    op = spec.operation("createWidget")
+    full = {f"k{i}": "v" for i in range(4)}
+    request = Request(
+        "POST", "/widgets", op.id, op.path, body={"name": "n", "metadata": full}, media_type=JSON
+    )
+    assert strategies.validate(op, request, spec) == []
+    tagged = tag(request, spec, op, "run-1")
+    assert len(tagged.body["metadata"]) == 4 and tagged.body["metadata"][TAG_KEY] == "run-1"
+    assert strategies.validate(op, tagged, spec) == []
+    # the official spec's 16-key metadata is still capped at 16
+    thread = SPEC.operation("createThread")
+    sixteen = {f"k{i}": "v" for i in range(16)}
+    tagged = tag(
+        Request("POST", "/threads", thread.id, thread.path, body={"metadata": sixteen}, media_type=JSON),
+        SPEC,
+        thread,
+        "r",
+    )
+    assert len(tagged.body["metadata"]) == 16 and strategies.validate(thread, tagged, SPEC) == []
