@@ -40,16 +40,11 @@ def test_full_selects_every_operation_and_relaxes_nothing(openai_spec: Spec) -> 
     assert not any(full.relaxes(check) for check in CHECKS)
 
 
-def test_chat_selects_models_chat_embeddings_and_moderations(openai_spec: Spec) -> None:
+def test_chat_selects_models_chat_and_embeddings(openai_spec: Spec) -> None:
+    """What vLLM-style servers implement: no moderations, no stored chat completions."""
     chat = load_profile("chat")
     selected = {op.id for op in chat.select(openai_spec.operations)}
-    assert selected == {
-        "listModels",
-        "retrieveModel",
-        "createChatCompletion",
-        "createEmbedding",
-        "createModeration",
-    }
+    assert selected == {"listModels", "retrieveModel", "createChatCompletion", "createEmbedding"}
     assert chat.relaxes("error.envelope", "type")
     assert chat.relaxes("response.headers", "x-request-id")
     assert not chat.relaxes("error.envelope")  # the envelope itself is still promised
@@ -232,7 +227,7 @@ def test_score_with_a_profile_counts_only_what_it_promises(openai_spec: Spec) ->
         outcome("createEmbedding", "failed"),
         outcome("listModels", "failed"),
         outcome("listFiles", "failed", ("pagination",)),
-        outcome("createModeration", "not-implemented"),
+        outcome("retrieveModel", "not-implemented"),
         outcome("createChatCompletion", "skipped"),
     ]
     score = compatibility(violations, outcomes, chat, promised)
@@ -247,9 +242,9 @@ def test_score_with_a_profile_counts_only_what_it_promises(openai_spec: Spec) ->
         "operations": 4,
     }
     assert score["relaxed_violations"] == 1  # x-request-id is relaxed; openai-version is not
-    assert score["operations"]["promised"] == 5
-    assert score["operations"]["not_implemented"] == ["createModeration"]
-    assert set(score["operations"]["untested"]) == {"createChatCompletion", "retrieveModel"}
+    assert score["operations"]["promised"] == 4
+    assert score["operations"]["not_implemented"] == ["retrieveModel"]
+    assert set(score["operations"]["untested"]) == {"createChatCompletion"}
 
 
 def test_a_family_whose_checks_are_all_relaxed_is_out_of_the_score(tmp_path: Path) -> None:
@@ -295,7 +290,7 @@ def test_score_of_a_results_document(openai_spec: Spec) -> None:
     assert score["families"]["schema"]["score"] == 50.0
     assert score["families"]["http"]["score"] == 100.0  # the x-request-id violation is relaxed by chat
     assert score["relaxed_violations"] == 1
-    assert score["operations"]["tested"] == 2 and score["operations"]["promised"] == 5
+    assert score["operations"]["tested"] == 2 and score["operations"]["promised"] == 4
     assert score_results(run.to_dict())["families"]["http"]["score"] == 50.0  # no profile: it counts
 
 

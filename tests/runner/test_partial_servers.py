@@ -65,13 +65,36 @@ def test_a_chat_only_server_is_not_implemented_elsewhere_and_clean_where_it_is(
     assert "3 of 9 operations implemented" in out
 
 
-def test_a_profile_whose_promised_operation_is_missing_fails_and_scores_it(
+def test_a_vllm_style_server_under_the_chat_profile_passes_with_a_score_from_the_run(
     tmp_path: Path, capsys, serve
 ) -> None:
+    """The chat profile promises what such servers implement (models, chat, embeddings; no moderations)."""
     url = serve(Partial(CHAT_ONLY))
     code = run("--target", url, *QUICK, "--profile", "chat", "--report-dir", str(tmp_path))
     out = capsys.readouterr().out
     results = read_results(tmp_path)
+    assert code == 0 and results["exit_code"] == 0, out
+    assert results["counts"]["new_violations"] == 0
+    score = results["compatibility"]
+    assert score["operations"] == {"promised": 4, "tested": 4, "untested": [], "not_implemented": []}
+    assert score["score"] == 100.0 and "compatibility with profile chat: 100%" in out
+    ran = {r["operation_id"] for r in results["operations"] if r["outcome"] == "passed"}
+    assert ran == {"listModels", "retrieveModel", "createChatCompletion", "createEmbedding"}
+    for family, row in score["families"].items():  # the score counts the run's own results
+        judged = [r for r in results["operations"] if family in r["families"] and r["outcome"] == "passed"]
+        assert row["failed"] == 0 and row["passed"] == len({r["operation_id"] for r in judged}), family
+
+
+def test_a_profile_whose_promised_operation_is_missing_fails_and_scores_it(
+    tmp_path: Path, capsys, serve
+) -> None:
+    profile = tmp_path / "moderating.yaml"
+    ids = "listModels, retrieveModel, createChatCompletion, createEmbedding, createModeration"
+    profile.write_text(f"name: moderating\nextends: chat\noperations: {{ids: [{ids}]}}\n")
+    url = serve(Partial(CHAT_ONLY))
+    code = run("--target", url, *QUICK, "--profile", str(profile), "--report-dir", str(tmp_path / "r"))
+    out = capsys.readouterr().out
+    results = read_results(tmp_path / "r")
     assert code == 1 and results["exit_code"] == 1, out
     assert results["counts"]["new_violations"] == 0
     ops = results["compatibility"]["operations"]
