@@ -91,7 +91,7 @@ def test_bad_yaml_spec_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_profiles_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["profiles", "list", "--json"]) == 0
     data = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
-    assert data["full"]["selected"] == 271 and data["chat"]["selected"] == 5
+    assert data["full"]["selected"] == 271 and data["chat"]["selected"] == 4
     assert data["groq"]["base_url"] == "https://api.groq.com/openai/v1"
     assert main(["profiles", "list"]) == 0
     assert "chat" in capsys.readouterr().out
@@ -100,7 +100,7 @@ def test_profiles_list(capsys: pytest.CaptureFixture[str]) -> None:
 def test_profiles_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["profiles", "show", "chat"]) == 0
     out = capsys.readouterr().out
-    assert "operations: 5 of 271" in out and "POST   /chat/completions  createChatCompletion" in out
+    assert "operations: 4 of 271" in out and "POST   /chat/completions  createChatCompletion" in out
     assert "error.envelope:type" in out
     mine = tmp_path / "mine.yaml"
     mine.write_text("name: mine\ndescription: d\noperations: {ids: [listModels, gone]}\n", encoding="utf-8")
