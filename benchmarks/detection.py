@@ -38,7 +38,8 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from conformance.emulator import create_app  # noqa: E402
-from conformance.emulator.faults import FAULTS, Fault, request_clock  # noqa: E402
+from conformance.emulator.fault_middleware import Fault, request_clock  # noqa: E402
+from conformance.emulator.faults import FAULTS  # noqa: E402
 from conformance.runner.config import RunConfig  # noqa: E402
 from conformance.runner.session import Session  # noqa: E402
 from conformance.runner.target import LocalServer  # noqa: E402

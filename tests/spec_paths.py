@@ -5,3 +5,4 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED_SPECS = REPO.parent / "shared" / "specs"
+SPLIT = FIXTURES / "split" / "openapi.yaml"  # one spec over three files

@@ -15,9 +15,7 @@ from conformance.cli import main
 from conformance.errors import SpecError
 from conformance.spec import load
 from tests.runner.support import read_results
-from tests.spec_paths import FIXTURES
-
-SPLIT = FIXTURES / "split" / "openapi.yaml"
+from tests.spec_paths import SPLIT
 
 
 def _refs(node) -> Iterator[str]:

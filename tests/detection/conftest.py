@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 import pytest
 
-from conformance.emulator.faults import Fault
+from conformance.emulator.fault_middleware import Fault
 from conformance.spec import Spec
 from tests.detection.support import MAX_EXAMPLES, Detection, detect
 

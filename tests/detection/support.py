@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.emulator import create_app
-from conformance.emulator.faults import Fault, request_clock
+from conformance.emulator.fault_middleware import Fault, request_clock
 from conformance.runner.config import RunConfig
 from conformance.runner.session import Session
 from conformance.spec import Spec

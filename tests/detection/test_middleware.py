@@ -10,7 +10,7 @@ import httpx
 
 from conformance.checks import run_checks
 from conformance.emulator import create_app
-from conformance.emulator.faults import request_clock
+from conformance.emulator.fault_middleware import request_clock
 from conformance.exchange import Exchange, Request, Response
 from conformance.sse import parse_events
 

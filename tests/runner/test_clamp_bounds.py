@@ -18,7 +18,7 @@ from conformance.runner.safety import (
     tag,
 )
 from conformance.spec import load
-from tests.test_spec_refs import SPLIT
+from tests.spec_paths import SPLIT
 
 SPEC = load()
 JSON = "application/json"
