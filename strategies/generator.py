@@ -157,10 +157,31 @@ class Generator:
         if op.id not in self._examples:
             found = []
             for request in parse_examples(op, self.model_names(op) or self.models.names("chat")):
+                request = self._binary_as_files(op, request)
                 if not self.validator.validate(op, request, id_shapes=False):
                     found.append(request)
             self._examples[op.id] = found
         return list(self._examples[op.id])
+
+    def _binary_as_files(self, op: Operation, request: Request) -> Request:
+        """An example's `-F data="..."` names a text part, but a field of `format: binary` is a file part
+        (addUploadPart's `data`): send it as a realistic file, as generated requests do."""
+        schema = op.request_bodies.get(request.media_type or "")
+        if request.media_type not in FORM_TYPES or not isinstance(request.body, dict) or schema is None:
+            return request
+        props = schema_properties(self.spec.document, schema)
+        binary = [
+            name
+            for name in request.body
+            if (self.spec.resolve(props.get(name)) or {}).get("format") == "binary"
+        ]
+        if not binary:
+            return request
+        uploads = dict(request.files or {})
+        for name in binary:
+            uploads[name] = files.file_for(op.path, name, request.body.get("purpose"))
+        body = {k: v for k, v in request.body.items() if k not in binary}
+        return replace(request, body=body, files=uploads)
 
     def path_params(self, op: Operation, state: State | None) -> st.SearchStrategy[dict[str, str]]:
         """Path parameter values: ids of objects in `state` (consistent with their parents), else ids

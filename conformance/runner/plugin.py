@@ -201,7 +201,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         from conformance.runner.resources import Resources
 
         chosen = {s.operation.id for s in selection}
-        ids = sorted({op.id for op in Resources(spec).creators.values()} & chosen)
+        ids = sorted(set(Resources(spec).stateful_creators()) & chosen)
     elif phase == "scenarios":
         chosen = {s.operation.id for s in selection}
         ids = [name for name, (op_id, _) in registered().items() if op_id in chosen]

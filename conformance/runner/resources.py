@@ -17,6 +17,9 @@ from conformance.spec import Operation, Spec
 
 _PARAM = re.compile(r"\{([^}]+)\}")
 RUN_ITEM = "/threads/{thread_id}/runs/{run_id}"
+FILE_ITEM = "/files/{file_id}"
+# Actions after which an object takes no more changes (a cancelled or completed upload takes no parts).
+ENDING_ACTIONS = ("cancel", "complete", "archive", "hangup", "reject")
 
 
 def params_of(template: str) -> list[str]:
@@ -25,6 +28,12 @@ def params_of(template: str) -> list[str]:
 
 def fill(template: str, params: dict[str, str]) -> str:
     return _PARAM.sub(lambda m: quote(str(params[m.group(1)]), safe=""), template)
+
+
+def ends_object(operation: Operation) -> bool:
+    """A POST of an ending action below an object (`/uploads/{upload_id}/complete`)."""
+    segments = operation.path.rstrip("/").split("/")
+    return operation.method == "POST" and segments[-1] in ENDING_ACTIONS and segments[-2].startswith("{")
 
 
 def match_path(template: str, path: str) -> dict[str, str] | None:
@@ -79,6 +88,24 @@ class Resources:
                 self.cleanups[path] = op
             elif (cancel := by_path.get(("POST", path + "/cancel"))) is not None:
                 self.cleanups.setdefault(path, cancel)
+        # An object with actions but no path of its own (an upload: /uploads/{upload_id}/cancel, no GET
+        # /uploads/{upload_id}) is still made by the POST to its collection: track it under that item.
+        self.virtual: set[str] = set()
+        paths = {path for _, path in by_path}
+        for path in sorted(paths):
+            segments = path.split("/")
+            for end in range(2, len(segments)):
+                item = "/".join(segments[: end + 1])
+                if not segments[end].startswith("{") or item in paths or item in self.creators:
+                    continue
+                collection = item.rsplit("/", 1)[0]
+                if (creator := by_path.get(("POST", collection))) is None:
+                    continue
+                self.items.setdefault(collection, item)
+                self.creators[item] = creator
+                self.virtual.add(item)
+                if (cancel := by_path.get(("POST", item + "/cancel"))) is not None:
+                    self.cleanups.setdefault(item, cancel)
 
     # -- recording -------------------------------------------------------------------------------
 
@@ -93,10 +120,23 @@ class Resources:
         if operation.method != "POST" or not response.is_json:
             return None
         body = response.json()
+        if ends_object(operation):
+            self._spend(exchange.request.path.rsplit("/", 1)[0])
+            return self._record_file_of(operation, body)
+        if isinstance(body, dict) and body.get("object") == "list" and operation.path in self.items:
+            made = [self._record_one(exchange, operation, one) for one in body.get("data") or []]
+            return next(
+                (obj for obj in reversed(made) if obj is not None), None
+            )  # the items of a batch create
         if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"]:
             return None
         if operation.path not in self.items:
             return self._record_run_and_thread(operation, body)
+        return self._record_one(exchange, operation, body)
+
+    def _record_one(self, exchange: Exchange, operation: Operation, body: object) -> Created | None:
+        if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"]:
+            return None
         item = self.items[operation.path]
         params = dict(match_path(operation.path, exchange.request.path) or exchange.request.path_params)
         params = {k: str(v) for k, v in params.items()}
@@ -107,6 +147,16 @@ class Resources:
             sent = exchange.request.body if isinstance(exchange.request.body, dict) else {}
             value = sent.get("store")
             created.stored = (self._default(store) if value is None else value) is True
+        self.created.append(created)
+        return created
+
+    def _record_file_of(self, operation: Operation, body: object) -> Created | None:
+        """A completed upload answers the file it made: track it, so the clean-up deletes it."""
+        made = body.get("file") if isinstance(body, dict) else None
+        if not isinstance(made, dict) or made.get("object") != "file" or not isinstance(made.get("id"), str):
+            return None
+        created = Created(made["id"], operation.id, FILE_ITEM, {"file_id": made["id"]}, "file")
+        created.cleanup = self.cleanups.get(FILE_ITEM)
         self.created.append(created)
         return created
 
@@ -144,6 +194,13 @@ class Resources:
             if found is not None:
                 return found
         return None
+
+    def _spend(self, path: str) -> None:
+        """An object an ending action reached (a cancelled upload, a completed one) is spent: later tests
+        get a new one, and there is nothing left to clean up unless it is deleted (a cancelled response)."""
+        for obj in self.live():
+            if obj.path == path.split("?")[0] and (obj.cleanup is None or obj.cleanup.method != "DELETE"):
+                obj.gone = True
 
     def forget(self, path: str) -> None:
         for obj in self.created:
@@ -193,6 +250,10 @@ class Resources:
         objects = self.created if deleted else self.live()
         ids = {obj.id for obj in objects if borrowed or not obj.borrowed}
         return all(value in ids for value in params.values())
+
+    def stateful_creators(self) -> list[str]:
+        """The creates whose objects have an item path to read back: the stateful phase's items."""
+        return sorted({op.id for item, op in self.creators.items() if item not in self.virtual})
 
     def pending_cleanup(self) -> list[Created]:
         """What to delete at the end: live objects with a clean-up, the newest first (children before parents)."""

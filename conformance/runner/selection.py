@@ -43,6 +43,17 @@ ADMIN = (
     "(--allow-costly or --target-kind test-server runs it)"
 )
 NOT_OWNED = f"would change an object this run did not create, left out {REAL_ACCOUNT}"
+UNCREATABLE = f"would change an object the API gives no way to create, left out {REAL_ACCOUNT}"
+COSTLY_PARENT = (
+    f"changes an object only a costly operation creates, left out {REAL_ACCOUNT} "
+    "(--allow-costly or --target-kind test-server runs it)"
+)
+ADMIN_PARENT = (
+    f"changes an object only organization administration creates, left out {REAL_ACCOUNT} "
+    "(--allow-costly or --target-kind test-server runs it)"
+)
+# Objects with no create of their own that fine-tuning (a costly operation) makes.
+FINE_TUNED = ("/models/{model}", "/fine_tuning/checkpoints/{fine_tuned_model_checkpoint}")
 
 
 def matches(operation: Operation, pattern: str) -> bool:
@@ -144,3 +155,21 @@ def skip_reason(operation: Operation, config: RunConfig) -> str | None:
         if is_admin_change(operation):
             return ADMIN
     return None
+
+
+def unowned_reason(template: str, creators: Mapping[str, Operation], config: RunConfig) -> str:
+    """Why a change to an object the run does not own is left out: the object (or one above it) is made
+    only by a costly or an administration operation this run leaves out, the API cannot make it, or
+    the run simply did not (a create that failed)."""
+    segments = template.split("/")
+    items = ["/".join(segments[: i + 1]) for i, part in enumerate(segments) if part.startswith("{")]
+    for item in items:
+        creator = creators.get(item)
+        left_out = skip_reason(creator, config) if creator is not None else None
+        if left_out == COSTLY or (creator is None and item in FINE_TUNED and not config.allow_costly):
+            return COSTLY_PARENT
+        if left_out == ADMIN:
+            return ADMIN_PARENT
+    if any(creators.get(item) is None for item in items):
+        return UNCREATABLE
+    return NOT_OWNED

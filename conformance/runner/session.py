@@ -29,10 +29,17 @@ from conformance.runner import auth
 from conformance.runner.config import RunConfig
 from conformance.runner.fixed import with_fixed
 from conformance.runner.partial import Routes
-from conformance.runner.resources import Created, Resources, fill, params_of
+from conformance.runner.resources import Created, Resources, ends_object, fill, params_of
 from conformance.runner.safety import TAG_KEY, body_properties, clamp, tag
 from conformance.runner.scenarios import registered
-from conformance.runner.selection import NOT_OWNED, SAFE_METHODS, Selected, select, shard_record, skip_reason
+from conformance.runner.selection import (
+    SAFE_METHODS,
+    Selected,
+    select,
+    shard_record,
+    skip_reason,
+    unowned_reason,
+)
 from conformance.runner.target import Interrupted, Target, TransportFailure
 from conformance.runner.verdict import accept, is_relaxed, relaxed_check_config, run_baseline, run_profile
 from conformance.spec import Operation, Spec
@@ -229,7 +236,7 @@ class Session:
             return left_out
         if self.config.real_account and params_of(operation.path):
             if not self.resources.owns(request.path, operation.path, deleted=True, spare=misshapen(request)):
-                return NOT_OWNED
+                return unowned_reason(operation.path, self.resources.creators, self.config)
         return None
 
     def judge(self, exchange: Exchange) -> list[Any]:
@@ -342,7 +349,7 @@ class Session:
             )
             return
         for request in requests[: max(self.config.max_examples, 1)]:
-            self.ensure(operation.path)
+            self.bind_objects(operation, "examples")
             self.exercise(request, operation, phase)
 
     def _phase_positive(self, operation: Operation, phase: PhaseState) -> None:
@@ -378,11 +385,17 @@ class Session:
 
     def _one(self, request: Request, operation: Operation, phase: PhaseState) -> None:
         if params_of(operation.path):
-            if operation.method == "DELETE" and request.mode == "positive":
-                self.fresh(operation.path)  # deleting the newest object would starve the tests after it
-            else:
-                self.ensure(operation.path)
+            self.bind_objects(operation, request.mode)
         self.exercise(request, operation, phase)
+
+    def bind_objects(self, operation: Operation, mode: str) -> None:
+        """Make the objects the path names; a positive delete, or an action that ends its object (a
+        cancelled upload takes no parts), gets a new one: ending the newest would starve the tests after it."""
+        ends = ends_object(operation) or (operation.method == "DELETE" and mode == "positive")
+        if ends and mode in ("examples", "positive"):
+            self.fresh(operation.path)
+        else:
+            self.ensure(operation.path)
 
     def fresh(self, template: str) -> dict[str, str] | None:
         """Like `ensure`, but the last object of the path is a new one when the run can create it."""
@@ -572,7 +585,7 @@ class Session:
 
     def families(self) -> list[str]:
         """Creator operation ids with an item path to exercise: the stateful phase's items."""
-        return sorted({op.id for op in self.resources.creators.values()})
+        return self.resources.stateful_creators()
 
     def _phase_stateful(self, creator: Operation, phase: PhaseState) -> None:
         """create -> retrieve -> list -> modify -> retrieve -> delete -> retrieve (gone), judged by the
