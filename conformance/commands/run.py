@@ -21,6 +21,7 @@ from conformance.errors import (
     ConformanceError,
     Terminated,
 )
+from conformance.reports.groups import plural
 from conformance.reports.terminal import DEFAULT_SHOW, print_groups
 from conformance.runner.config import RunConfig, add_options, resolve
 
@@ -241,8 +242,9 @@ def print_summary(
     )
     out = out or sys.stdout
     print(
-        f"\nopenai-conformance: {len(operations)} operations, {len(results.operations)} operation-phases "
-        f"({line}); {counts['new_violations']} violations; {results.requests_sent} requests",
+        f"\nopenai-conformance: {plural(len(operations), 'operation')}, "
+        f"{plural(len(results.operations), 'operation-phase')} ({line}); "
+        f"{plural(counts['new_violations'], 'violation')}; {plural(results.requests_sent, 'request')}",
         file=out,
     )
     print(f"target kind {results.kind_line()}", file=out)
