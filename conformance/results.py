@@ -247,10 +247,12 @@ class RunResults:
 
     def implementation(self) -> dict[str, str]:
         """Per operation the target answered at all: "implemented" when any phase passed or failed,
-        else "not-implemented" when a phase found it so (skipped and errored phases say nothing)."""
+        else "not-implemented" when a phase found it so (skipped and errored phases say nothing). A
+        scenario failed only by the steps before its operation (a create answered 201 ahead of a 404)
+        shows nothing about that operation."""
         found: dict[str, str] = {}
         for op in self.operations:
-            if op.outcome in ("passed", "failed"):
+            if op.outcome == "passed" or (op.outcome == "failed" and _shows(op)):
                 found[op.operation_id] = "implemented"
             elif op.outcome == "not-implemented":
                 found.setdefault(op.operation_id, "not-implemented")
@@ -489,3 +491,11 @@ def python_snippet(request: dict[str, Any], base_url: str | None = None, auth: A
 def _py(value: Any) -> str:
     """A JSON value as Python source (true/false/null become True/False/None)."""
     return repr(json.loads(json.dumps(value)))
+
+
+def _shows(result: OperationResult) -> bool:
+    """Whether a failed result shows its operation answered: any phase but a scenario, or a scenario
+    with a finding on that operation's own step."""
+    return result.phase != "scenarios" or any(
+        v.get("operation_id") == result.operation_id for v in result.violations
+    )
