@@ -38,6 +38,11 @@ def render(results: RunResults) -> str:
         f"{len(rows)} operations, {len(results.operations)} operation × phase results, "
         f"{results.requests_sent} requests.",
         "",
+        *(
+            [f"{implemented}; not implemented: {', '.join(results.not_implemented())}.", ""]
+            if (implemented := results.implemented_line()) is not None
+            else []
+        ),
         f"**{headline(groups)}**.",
         "",
         "| outcome | " + " | ".join(OUTCOMES) + " |",

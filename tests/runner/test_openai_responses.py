@@ -109,6 +109,11 @@ def test_a_run_against_openai_responses_names_only_its_true_deviations(
     assert code == 1 and "Traceback" not in out.out + out.err
     results = read_results(tmp_path)
     assert f"not implemented: {', '.join(MISSING)}" in out.out  # the run's summary line
+    summary = (tmp_path / "latest" / "summary.md").read_text()
+    assert (
+        f"{len(IMPLEMENTED.split(','))} of {len(IMPLEMENTED.split(',')) + len(MISSING)} operations implemented; not implemented: {', '.join(MISSING)}."
+        in summary
+    )
     implementation = {
         r["operation_id"]: r["outcome"] for r in results["operations"] if r["phase"] == "positive"
     }
