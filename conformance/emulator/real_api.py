@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import Any
 
 from conformance.exchange import SSEEvent
@@ -57,7 +57,7 @@ def shape_body(spec: Spec, operation: Operation, status: int, request: Any, body
 
 
 async def shape_stream(
-    spec: Spec, operation: Operation, request: Any, chunks: AsyncIterator[Any]
+    spec: Spec, operation: Operation, request: Any, chunks: AsyncIterable[Any]
 ) -> AsyncIterator[bytes]:
     """An event stream with each event's data rewritten as the real API sends it."""
     declared = operation.response_for(200)

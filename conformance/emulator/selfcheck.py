@@ -15,7 +15,7 @@ Documented tolerances, each for a defect of the spec itself:
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
 from conformance.spec import Operation, Validators, schema_properties
@@ -98,7 +98,7 @@ ASSISTANT_STREAMS = frozenset({"createRun", "createThreadAndRun", "submitToolOup
 
 
 async def checked_stream(
-    validators: Validators, chunks: AsyncIterator[Any], problems: list[str]
+    validators: Validators, chunks: AsyncIterable[Any], problems: list[str]
 ) -> AsyncIterator[Any]:
     """Pass an Assistants SSE body through unchanged, judging each event on the way."""
     parser = SSEParser()

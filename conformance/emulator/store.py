@@ -5,7 +5,7 @@
     store.get("assistant", "asst_1")                             # a copy, or None
     store.get("thread.message", "msg_1", parent="thread_1")      # None when the parent differs
     store.put("vector_store.file", obj, parent="vs_1", key="vs_1/file-1")  # id reused per parent
-    store.update("assistant", "asst_1", {"name": "x"})           # merged copy, or None
+    store.update("assistant", "asst_1", {"name": "x"})           # merged copy (LookupError if absent)
     store.delete("assistant", "asst_1")                          # the deleted object, or None
     store.list("thread.message", parent="thread_1")              # copies, in insertion order
     store.put_blob("file-1", b"..."); store.get_blob("file-1")
@@ -19,6 +19,7 @@ Use the `object` names of the spec as kinds (`assistant`, `thread.run`, `vector_
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 import threading
@@ -102,12 +103,20 @@ class Store:
             row = self._objects.get(kind, {}).get(id)
             return None if row is None else row[0]
 
-    def update(self, kind: str, id: str, changes: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Merge `changes` (top-level keys) into the object; returns the new copy or None."""
+    def one(self, kind: str, id: str) -> dict[str, Any]:
+        """A copy of an object the caller knows is there (it just stored or read it)."""
+        found = self.get(kind, id)
+        if found is None:
+            raise LookupError(f"no {kind} {id!r} in the store")
+        return found
+
+    def update(self, kind: str, id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Merge `changes` (top-level keys) into an object that is there; returns the new copy.
+        Handlers update only what they have just read, so an absent object is a bug (LookupError)."""
         with self.lock:
             row = self._objects.get(kind, {}).get(id)
             if row is None:
-                return None
+                raise LookupError(f"no {kind} {id!r} in the store")
             data = dict(row[2])
             data.update(clone(dict(changes)))
             return self.put(kind, data, parent=row[0], key=id)
@@ -136,7 +145,7 @@ class Store:
             ids = self._children.get((kind, parent), {})
             return [copier(table[key][2]) for key in ids]
 
-    def kinds(self) -> list[str]:
+    def kinds(self) -> builtins.list[str]:
         """The kinds that hold at least one object (tests count what a run left behind)."""
         with self.lock:
             return sorted(kind for kind, table in self._objects.items() if table)

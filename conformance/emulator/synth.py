@@ -86,7 +86,7 @@ class Synthesizer:
     @classmethod
     def for_schema(cls, root: dict[str, Any]) -> Synthesizer:
         """A synthesizer for a standalone JSON Schema (a structured-output schema a request sent)."""
-        standalone = SimpleNamespace(document=root)
+        standalone: Any = SimpleNamespace(document=root)  # the two attributes a Synthesizer reads
         standalone.validators = Validators(standalone)
         return cls(standalone)
 

@@ -83,7 +83,8 @@ async def _run(ctx: Context, batch: dict[str, Any], lines: list[dict[str, Any]])
     app = ctx.request.app
     base = f"http://emulator{ctx.settings.base_path}"
     auth = ctx.request.headers.get("authorization", "")
-    outputs, errors = [], []
+    outputs: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
         transport=transport, base_url=base, headers={"authorization": auth}

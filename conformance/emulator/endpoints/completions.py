@@ -28,7 +28,8 @@ async def create_completion(ctx: Context) -> Response:
     body = ctx.body if isinstance(ctx.body, dict) else {}
     n = int(body.get("n") or 1)
     limit = body.get("max_tokens", 16)
-    choices, used = [], 0
+    choices: list[dict[str, Any]] = []
+    used = 0
     texts = prompts(body.get("prompt"))
     for prompt in texts:
         for _ in range(n):

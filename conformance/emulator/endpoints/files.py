@@ -25,7 +25,7 @@ def create_file(
 ) -> dict[str, Any]:
     """Store a file object and its bytes (uploads use it too)."""
     now = ctx.now()
-    file = {
+    file: dict[str, Any] = {
         "id": ctx.new_id(KIND),
         "object": KIND,
         "bytes": len(data),

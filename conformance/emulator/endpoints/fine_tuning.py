@@ -123,7 +123,7 @@ async def create_job(ctx: Context) -> Response:
     )
     hyper = {"n_epochs": 3, "batch_size": 1, "learning_rate_multiplier": 1.0}
     hyper.update({k: v for k, v in given.items() if v != "auto"})
-    job = {
+    job: dict[str, Any] = {
         "id": ctx.new_id("ftjob-"),
         "object": "fine_tuning.job",
         "created_at": ctx.now(),

@@ -239,8 +239,8 @@ def _create_many(ctx: Context, shape: Shape, schema: Any, status: int) -> Respon
     """A create that answers a list (conversation items, checkpoint permissions): one object per entry."""
     assert shape.collection is not None
     body = ctx.body if isinstance(ctx.body, dict) else {}
-    field, entries = next(((k, v) for k, v in body.items() if isinstance(v, list)), ("", [{}]))
-    entries = (_as_items(entries) if field == "items" else entries) or [{}]
+    field, given = next(((k, v) for k, v in body.items() if isinstance(v, list)), ("", [{}]))
+    entries: list[Any] = (_as_items(given) if field == "items" else given) or [{}]
     each = item_schema(ctx.spec, schema)
     created = []
     for entry in entries:

@@ -492,7 +492,7 @@ async def submit_tool_outputs(ctx: Context) -> Response:
                     "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
                 },
             )
-            events: list[Event] = [("thread.run.step.completed", ctx.store.get(STEP, step["id"]))]
+            events: list[Event] = [("thread.run.step.completed", ctx.store.one(STEP, step["id"]))]
         else:
             events = []
         run = _save(ctx, run, status="queued", required_action=None, _outputs=outputs)

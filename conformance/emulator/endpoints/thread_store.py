@@ -16,7 +16,7 @@ MESSAGE = "thread.message"
 def create_thread(ctx: Context, body: dict[str, Any], param: str = "") -> dict[str, Any]:
     """Create a thread and its initial messages (createThread and createThreadAndRun)."""
     prefix = f"{param}." if param else ""
-    thread = {
+    thread: dict[str, Any] = {
         "id": ctx.new_id(KIND),
         "object": KIND,
         "created_at": ctx.now(),

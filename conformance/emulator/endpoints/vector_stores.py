@@ -56,7 +56,7 @@ def create_store(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         ctx.store.put(KIND, record)
         for file_id in file_ids:
             _add_file(ctx, store_id, file_id, body.get("chunking_strategy"), None)
-        return render_store(ctx, ctx.store.get(KIND, store_id))
+        return render_store(ctx, ctx.store.one(KIND, store_id))
 
 
 def render_store(ctx: Context, record: dict[str, Any]) -> dict[str, Any]:
