@@ -49,20 +49,23 @@ _NAMES_AN_ID = re.compile(r"\bID\b")
 
 
 def names_a_sent_id(ctx: Context, exchange: Exchange, error: dict[str, Any]) -> bool:
-    """A 400 whose param is a body field the spec describes as an ID (`training_file`: "The ID of an
-    uploaded file"), and whose message quotes the value sent: the object it names does not exist.
-    State, not schema (`invalid training_file: file-abc123`)."""
+    """A 400 whose message quotes the value of a body field the spec describes as an ID
+    (`training_file`: "The ID of an uploaded file"), the error's `param` when it names one, else any:
+    the object it names does not exist. State, not schema (`invalid training_file: file-abc123`,
+    `Input file 'file-abc123' not found.` with `param: null`)."""
     param, message, body = error.get("param"), error.get("message"), exchange.request.body
-    if not isinstance(param, str) or not isinstance(message, str) or not isinstance(body, dict):
-        return False
-    value = body.get(param)
     op = ctx.operation(exchange)
-    if not isinstance(value, str) or not value or value not in message or op is None:
+    if not isinstance(message, str) or not isinstance(body, dict) or op is None:
         return False
-    for schema in op.request_bodies.values():
-        prop = ctx.spec.resolve(schema_properties(ctx.spec.document, schema).get(param)) or {}
-        if isinstance(prop, dict) and _NAMES_AN_ID.search(str(prop.get("description") or "")):
-            return True
+    names = [param] if isinstance(param, str) else [k for k, v in body.items() if isinstance(v, str)]
+    for name in names:
+        value = body.get(name)
+        if not isinstance(value, str) or len(value) < 4 or value not in message:
+            continue
+        for schema in op.request_bodies.values():
+            prop = ctx.spec.resolve(schema_properties(ctx.spec.document, schema).get(name)) or {}
+            if isinstance(prop, dict) and _NAMES_AN_ID.search(str(prop.get("description") or "")):
+                return True
     return False
 
 

@@ -40,12 +40,16 @@ NO_ROUTE_MESSAGES = (
     "cannot delete",
 )
 
+# A message that is only the HTTP reason phrase comes from the framework's router, not from a lookup
+# (the API names what it did not find: "No response found with id 'resp_1'.").
+REASON_PHRASES = ("not found", "method not allowed", "not implemented")
+
 
 def looks_unrouted(response: Response, operation: Operation | None = None) -> bool:
     """True when the body itself says the route is missing (the evidence-free reading).
 
     405/501 always; a 404 whose body is not the API's error envelope (a framework's "Not Found"), or
-    whose envelope message is one for an unknown URL. An empty 404 says nothing either way: False.
+    whose envelope message is one for an unknown URL or a bare reason phrase ("Not Found"). An empty 404 says nothing either way: False.
     """
     if response.status in NOT_IMPLEMENTED:
         return True
@@ -56,6 +60,8 @@ def looks_unrouted(response: Response, operation: Operation | None = None) -> bo
     if not isinstance(error, dict):
         return True
     message = str(error.get("message") or "").lower()
+    if message.strip().rstrip(".") in REASON_PHRASES:  # a framework's "Not Found", put in an envelope
+        return True
     return any(text in message for text in NO_ROUTE_MESSAGES)
 
 

@@ -168,3 +168,17 @@ def test_a_400_not_quoting_the_id_or_about_a_non_id_field_still_fires(judge) -> 
         request_body={"training_file": "file-abc123", "model": "gpt-x"},
     )
     assert [v.check for v in judge(exchange, ["positive.accepted"])] == ["positive.accepted"]
+
+
+def batch_rejected(judge, message: str, model_field: bool = False):
+    body = b.error(message=message, param=None, code="bad_request")
+    request = {"input_file_id": "file-abc123", "endpoint": "/v1/chat/completions", "completion_window": "24h"}
+    exchange = b.exchange("POST", "/batches", 400, body, operation_id="createBatch", request_body=request)
+    return judge(exchange, ["positive.accepted"])
+
+
+def test_a_400_without_param_quoting_a_sent_id_passes(judge) -> None:
+    """llmock 0.2.2: `Input file 'file-abc123' not found.` with `param: null`: state, not schema."""
+    assert batch_rejected(judge, "Input file 'file-abc123' not found.") == []
+    found = batch_rejected(judge, "completion_window '24h' is not supported")  # not an ID field
+    assert [v.check for v in found] == ["positive.accepted"]

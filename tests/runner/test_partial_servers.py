@@ -144,3 +144,6 @@ def test_the_evidence_for_a_missing_route(openai_spec) -> None:
     )
     assert Routes().missing(_exchange("GET", get.path, "/threads/thread_1", 404, fastapi), get, resources)
     assert Routes().missing(_exchange("GET", get.path, "/threads/thread_1", 501, b""), get, resources)
+    # llmock 0.2.2: the framework's reason phrase in an envelope, for a route it lacks
+    reason = b'{"error": {"message": "Not Found", "type": "invalid_request_error", "code": "not_found"}}'
+    assert Routes().missing(_exchange("GET", get.path, "/threads/thread_1", 404, reason), get, resources)
