@@ -92,7 +92,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help=f"longest a streamed response may last (default {DEFAULT_STREAM_TIMEOUT:g})",
     )
-    parser.add_argument("--quiet", "-q", action="store_true", help="do not print violations as they happen")
+    parser.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="do not print the first finding of each deviation as it happens",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="also print one line per exchange")
     add_show_option(parser)
     parser.set_defaults(handler=run_proxy)

@@ -79,7 +79,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--report-dir", type=Path, metavar="DIR", help="also write the reports into DIR")
     parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
-    parser.add_argument("--quiet", "-q", action="store_true", help="do not print each violation")
+    parser.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="do not print the first finding of each deviation as it is judged",
+    )
     add_strict_spec_option(parser)
     add_show_option(parser)
     add_skip_check_option(parser)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from conformance.checks import CheckConfig, Violation, match_operation, run_checks
+from conformance.checks.signature import Signature
 from conformance.errors import EXIT_OK, EXIT_UNREACHABLE
 from conformance.exchange import Exchange, Request
 from conformance.kinds import Phase
@@ -69,6 +70,7 @@ class Observer:
         self.proxy_errors: Counter[str] = Counter()
         self.internal_errors = 0
         self._ops: dict[str, OperationResult] = {}
+        self._printed: set[Signature] = set()  # signatures already printed live
         self._lock = threading.Lock()
 
     def observe(self, record: dict[str, Any]) -> list[Violation]:
@@ -101,8 +103,10 @@ class Observer:
             self._print("EXCHANGE", request, exchange, f"{elapsed * 1000:.0f} ms {verdict}")
         for violation in violations:
             result.add_violation(violation, base_url=self.results.target)
-            kind = "DEVIATION" if violation.known_deviation else "VIOLATION"
-            self._print(kind, request, exchange, f"[{violation.check}] {violation.path}: {violation.message}")
+            if self._first(violation):
+                kind = "DEVIATION" if violation.known_deviation else "VIOLATION"
+                text = f"[{violation.check}] {violation.path}: {violation.message}"
+                self._print(kind, request, exchange, text)
         if record.get("client_left"):
             result.reason = _reason(
                 result.reason, "client_left", "the client disconnected mid-response (not judged)"
@@ -135,6 +139,17 @@ class Observer:
                 )
             self._ops[key] = self.results.add(result)
         return result
+
+    def _first(self, violation: Violation) -> bool:
+        """Whether to print this violation live: the first of its signature (the groups at the end
+        count the rest), and a known deviation only with `verbose`."""
+        if violation.known_deviation and not self.verbose:
+            return False
+        signature = violation.signature()
+        if signature in self._printed:
+            return False
+        self._printed.add(signature)
+        return True
 
     def _print(self, kind: str, request: Request, exchange: Exchange | None, text: str) -> None:
         if self.printer is None:

@@ -9,6 +9,8 @@ import httpx
 from starlette.middleware.gzip import GZipMiddleware
 
 from conformance.proxy import Capture, CassetteWriter, read_cassette, to_exchange, to_record
+from conformance.proxy.observer import Observer
+from conformance.results import RunResults
 from tests.proxy.proxy_servers import proxied, serve
 from tests.proxy.proxy_upstreams import GoodUpstream
 
@@ -133,3 +135,29 @@ def test_compressed_responses_pass_through_and_are_recorded_decoded(spec, tmp_pa
     record = list(read_cassette(cassette))[0]
     assert "content-encoding" not in record["response"]["headers"]
     assert json.loads(record["response"]["body"])["data"][0]["id"] == "gpt-4o-mini"
+
+
+def test_a_deviation_is_printed_live_once(openai_spec) -> None:
+    """The observer prints the first finding of each signature; repeats go to the end-of-run groups."""
+
+    def models(status: int = 200) -> Capture:
+        body = {"object": "list", "data": [{"id": "m", "object": "model", "owned_by": "x"}]}  # no created
+        return Capture(
+            "GET",
+            "/v1",
+            "/models",
+            "",
+            [],
+            b"",
+            status=status,
+            response_headers=[("content-type", "application/json"), ("x-request-id", "r")],
+            response_body=json.dumps(body).encode(),
+        )
+
+    lines: list[str] = []
+    observer = Observer(openai_spec, RunResults(target="http://upstream"), lines.append)
+    for seq in range(3):
+        found = observer.observe(to_record(models(), seq=seq, operation_id="listModels"))
+        assert found and all(v.check == "response.schema" for v in found)
+    assert len(lines) == 1 and lines[0].startswith("VIOLATION listModels GET /models -> 200"), lines
+    assert observer.results.to_dict()["operations"][0]["violations"], "every finding is still recorded"
