@@ -130,6 +130,30 @@ def test_metadata_and_model_echo_back(judge):
     ]
 
 
+def test_metadata_values_outside_the_spec_are_not_judged(judge):
+    """ruby-openai's threads_modify.yml (2023-11-14): `{"modified": true}` sent, "True" stored; a
+    string value sent still has to come back as sent."""
+    request = {"metadata": {"modified": True, "team": "a"}}
+    stored = b.exchange(
+        "POST",
+        "/assistants/asst_abc123",
+        200,
+        b.assistant(metadata={"modified": "True", "team": "a"}),
+        operation_id="modifyAssistant",
+        request_body=request,
+    )
+    assert judge(stored, ["object.invariants"]) == []
+    lost = b.exchange(
+        "POST",
+        "/assistants/asst_abc123",
+        200,
+        b.assistant(metadata={"modified": "True", "team": "b"}),
+        operation_id="modifyAssistant",
+        request_body=request,
+    )
+    assert [v.path for v in judge(lost, ["object.invariants"])] == ["$.metadata"]
+
+
 def test_retrieve_and_modify_answer_the_object_the_path_names(judge):
     good = b.exchange("GET", "/assistants/asst_abc123", 200, b.assistant(), operation_id="getAssistant")
     assert judge(good, ["object.invariants"]) == []
