@@ -98,6 +98,8 @@ class Provenance:
         self.ignored: list[str] = []
         self.exchanges = 0
         self.other_hosts: Counter[str] = Counter()
+        self.hand_written_exchanges = 0
+        self.hand_written: dict[str, list[str]] = {}  # file -> why its exchanges are no API answers
         self.scrubbed: Counter[str] = Counter()  # header -> recordings that lack it
         self.date_sources: Counter[str] = Counter()
         self.undated = 0
@@ -112,6 +114,9 @@ class Provenance:
         self.formats[recording.format] += 1
         self.exchanges += len(recording.records)
         self.other_hosts.update(recording.other_hosts)
+        if recording.hand_written:
+            self.hand_written[str(recording.path)] = sorted(set(recording.hand_written))
+            self.hand_written_exchanges += len(recording.hand_written)
         self.scrubbed.update(scrubbed)
         for record in recording.records:
             dated = evidence_date(record)
@@ -131,6 +136,7 @@ class Provenance:
             "ignored": self.ignored,
             "exchanges": self.exchanges,
             "other_hosts": dict(sorted(self.other_hosts.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "hand_written": {"exchanges": self.hand_written_exchanges, "files": self.hand_written},
             "scrubbed_headers": dict(sorted(self.scrubbed.items())),
             "dates": {
                 "first": _iso(self.first) if self.first else None,

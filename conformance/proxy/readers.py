@@ -17,13 +17,16 @@ tools record HTTP traffic too, and their files are read here into the same recor
 
 Only exchanges addressed to the API base URL (`https://api.openai.com/v1` by default) become
 records; the others are counted per host in `Recording.other_hosts` and never judged against the
-OpenAI spec. A JSONL cassette is kept whole: its paths are already relative to the proxy's upstream.
+OpenAI spec. Neither are answers the recorder wrote by hand (`Recording.hand_written`, with the
+reason): an `x-request-id` that is no id the API issues (32 hex digits, `req_` in front since 2024,
+or a UUID), or a Ruby VCR file in a layout VCR's YAML writer (Psych) never produces. A JSONL cassette is kept whole: its paths are already relative to the proxy's upstream.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -60,6 +63,7 @@ class Recording:
     records: list[dict[str, Any]] = field(default_factory=list)  # addressed to the API base
     other_hosts: Counter[str] = field(default_factory=Counter)  # host -> exchanges not judged
     header: dict[str, Any] | None = None  # a JSONL cassette's header line (upstream, spec)
+    hand_written: list[str] = field(default_factory=list)  # why each exchange left out was no API answer
 
 
 @dataclass(frozen=True)
@@ -153,8 +157,33 @@ def read_recording(path: Path | str, base_url: str = DEFAULT_BASE_URL) -> Record
             recording.other_hosts[where] += 1
             continue
         capture.base, (capture.path, capture.query) = base.path, where
-        recording.records.append(to_record(capture, len(recording.records) + 1))
+        record = to_record(capture, len(recording.records) + 1)
+        why = written_by_hand(record) or (
+            HAND_LAYOUT if kind == "ruby-vcr" and _HAND_LAYOUT.search(text) else None
+        )
+        if why is not None:
+            recording.hand_written.append(why)
+            continue
+        recording.records.append(record)
     return recording
+
+
+# The ids the API puts in x-request-id: 32 hex digits (2023), `req_` and 32 hex digits (since 2024),
+# a UUID (some error answers, 2025). ruby-openai's hand-written fixtures use others
+# (`req_c123d456e789f012g345h678901234ef`, `req_abc123def456`).
+_REQUEST_ID = re.compile(r"(req_)?[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
+# Psych, which writes VCR's cassettes, never indents a block sequence under its key (`key:\n- item`).
+_HAND_LAYOUT = re.compile(r"^( *)[A-Za-z_][\w-]*:\n\1  - ", re.MULTILINE)
+HAND_LAYOUT = "a Ruby VCR file in a layout VCR does not write (sequences indented under their keys)"
+
+
+def written_by_hand(record: dict[str, Any]) -> str | None:
+    """Why a recorded answer cannot be the API's (its x-request-id is no id the API issues), or None."""
+    headers = (record.get("response") or {}).get("headers") or {}
+    value = next((str(v) for k, v in headers.items() if str(k).lower() == "x-request-id"), None)
+    if value is None or _REQUEST_ID.fullmatch(value.strip()):
+        return None
+    return f"x-request-id {value.strip()!r} is no id the API issues"
 
 
 def _detect(text: str) -> tuple[str | None, Any]:

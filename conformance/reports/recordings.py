@@ -31,6 +31,12 @@ def provenance_lines(data: dict[str, Any] | None) -> list[str]:
         listed = ", ".join(f"{host} ×{n}" for host, n in list(hosts.items())[:LISTED_HOSTS])
         more = f", and {len(hosts) - LISTED_HOSTS} more" if len(hosts) > LISTED_HOSTS else ""
         lines.append(f"other hosts (not judged): {sum(hosts.values())} exchanges: {listed}{more}")
+    hand = data.get("hand_written") or {}
+    if hand.get("exchanges"):
+        lines.append(
+            f"written by hand, not the API's answers (not judged): {hand['exchanges']} exchanges in "
+            f"{_count(len(hand.get('files') or {}), 'recording')}"
+        )
     scrubbed = data.get("scrubbed_headers") or {}
     if scrubbed:
         listed = ", ".join(f"{name} (in {_count(n, 'recording')})" for name, n in scrubbed.items())
