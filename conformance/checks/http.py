@@ -123,14 +123,13 @@ def response_content_type(ctx: Context, exchange: Exchange) -> Iterator[Finding]
             )
         return
     spec = declared(op, response.status)
-    if spec is None or not spec.content:
-        return
     if not response.content and not response.events:
         return  # an empty body is judged by response.schema
-    if actual is None:  # a file download too: a client cannot tell what the bytes are
-        yield Finding(
-            "the response has a body but no Content-Type", expected=", ".join(spec.content), got="(none)"
-        )
+    if actual is None:  # every body, a file download too: a client cannot tell what the bytes are
+        expected = ", ".join(spec.content) if spec is not None and spec.content else "a Content-Type"
+        yield Finding("the response has a body but no Content-Type", expected=expected, got="(none)")
+        return
+    if spec is None or not spec.content:
         return
     if any(raw_bytes_body(schema) for schema in spec.content.values()):
         return

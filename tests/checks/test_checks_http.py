@@ -236,3 +236,13 @@ def test_a_file_download_must_carry_a_content_type(judge):
         content=b"bytes",
     )
     assert judge(typed, ["response.content_type"]) == []
+
+
+def test_every_body_carries_a_content_type_even_of_a_status_the_spec_does_not_declare(judge):
+    undeclared = b.exchange(
+        "GET", "/models", 203, operation_id="listModels", content_type=None, content=b'{"data": []}'
+    )
+    (violation,) = judge(undeclared, ["response.content_type"])
+    assert violation.got == "(none)" and violation.expected == "a Content-Type"
+    empty = b.exchange("GET", "/models", 203, operation_id="listModels", content_type=None, content=b"")
+    assert judge(empty, ["response.content_type"]) == []
