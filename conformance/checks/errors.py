@@ -60,7 +60,10 @@ def names_a_sent_id(ctx: Context, exchange: Exchange, error: dict[str, Any]) -> 
     names = [param] if isinstance(param, str) else [k for k, v in body.items() if isinstance(v, str)]
     for name in names:
         value = body.get(name)
-        if not isinstance(value, str) or len(value) < 4 or value not in message:
+        # with `param` naming the field, any quoted value counts; scanning every field, a short value
+        # could appear in the message by chance
+        shortest = 1 if name == param else 4
+        if not isinstance(value, str) or len(value) < shortest or value not in message:
             continue
         for schema in op.request_bodies.values():
             prop = ctx.spec.resolve(schema_properties(ctx.spec.document, schema).get(name)) or {}

@@ -151,7 +151,11 @@ def test_a_400_naming_a_sent_id_that_does_not_exist_passes(judge) -> None:
 
 def test_a_400_naming_any_sent_training_file_passes(judge) -> None:
     # the spec's other example, and a generated string: the description says the field is an ID
-    for sent in ("file-abc123", "3\u00deb\u00ce1"):
+    for sent in (
+        "file-abc123",
+        "3\u00deb\u00ce1",
+        "\u00b2W",
+    ):  # "²W": the param names the field, so 2 chars count
         assert fine_tune_rejected(judge, sent, f"invalid training_file: {sent}") == []
 
 
