@@ -22,9 +22,14 @@ one line ("waiting for run run_1: status 'queued', 40 s"); all polls of a run to
 `ceiling` (1800 s; 300 s on the emulator), after which a flow that would poll is skipped with the
 reason; and an object that reads the same `stale_reads` (3) times in a row is probed with an id this
 run never created: a target that answers that too with the object keeps no state (a mock answering
-its examples), so the flow and every later poll of the run are skipped, naming it. The environment
-overrides them (`OPENAI_CONFORMANCE_POLL_INTERVAL`, `_TIMEOUT`, `_HEARTBEAT`, `_CEILING`, seconds),
-and tests may set `session.polling`.
+its examples), so the flow and every later poll of the run are skipped, naming it. A target that
+keeps state but never moves an object (a respx mock such as openai-responses leaves runs `queued`):
+an object whose status stays the one its wait began with for `stall` seconds (60; 300 on a real
+account) ends the wait, once per run and (object, status): a `lifecycle.workflow` finding on a test
+server, a skip with the reason on a real account or for an object with a documented window (see
+`Flow._stalled` for why), and every later wait for an object of that kind in that status is skipped
+after one read. The environment overrides them (`OPENAI_CONFORMANCE_POLL_INTERVAL`, `_TIMEOUT`,
+`_HEARTBEAT`, `_CEILING`, `_STALL`, seconds), and tests may set `session.polling`.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from conformance.checks import Violation
@@ -70,6 +75,7 @@ class Polling:
     heartbeat: float = 20.0
     ceiling: float = 1800.0
     stale_reads: int = 3
+    stall: float = 60.0
 
 
 @dataclass
@@ -78,6 +84,7 @@ class PollClock:
 
     spent: float = 0.0
     stateless: str | None = None
+    stalled: dict[tuple[str, str], str] = field(default_factory=dict)  # (object, status) -> what was seen
 
 
 def clock_of(session: Any) -> PollClock:
@@ -98,12 +105,13 @@ def polling_for(session: Any) -> Polling:
             interval=0.05, timeout=30.0, max_polls=400, backoff=1.0, max_interval=0.05, ceiling=300.0
         )
     else:
-        polling = Polling()
+        polling = Polling(stall=300.0 if session.config.real_account else 60.0)
     for name, attr in (
         ("POLL_INTERVAL", "interval"),
         ("POLL_TIMEOUT", "timeout"),
         ("POLL_HEARTBEAT", "heartbeat"),
         ("POLL_CEILING", "ceiling"),
+        ("POLL_STALL", "stall"),
     ):
         value = os.environ.get(f"OPENAI_CONFORMANCE_{name}")
         if value:
@@ -266,7 +274,8 @@ class Flow:
         Not getting there within the polling budget is a `lifecycle.workflow` violation, except for
         objects with a documented `window` (a batch's 24 h) on a target other than the emulator: the
         rest of the flow is then skipped with the reason. So is a flow whose run spent its polling
-        `ceiling`, or whose target turned out stateless (see the module's docstring).
+        `ceiling`, or whose target turned out stateless; an object that never leaves its first status
+        for `stall` seconds ends the wait once per run (`_stalled`; see the module's docstring).
         """
         clock = clock_of(self.session)
         if clock.stateless:
@@ -279,7 +288,8 @@ class Flow:
         wait = self.polling.interval
         reads = same = 0
         previous: dict[str, Any] | None = None
-        probed = False
+        probed = moved = False
+        first: Any = None  # the status the wait began with
         try:
             while True:
                 exchange = self.call(operation_id, params)
@@ -299,10 +309,18 @@ class Flow:
                         self.call(operation_id, params)  # a terminal status must hold on a later read
                     return obj
                 now = time.monotonic()
-                message = (
-                    f"{obj.get('object', 'the object')} {key} is still {obj.get('status')!r} after "
-                    f"{reads} reads in {now - started:.1f} s"
-                )
+                name, status = str(obj.get("object") or kind or operation_id), obj.get("status")
+                if reads == 1:
+                    first = status
+                    seen = clock.stalled.get((name, str(status)))
+                    if seen is not None:
+                        raise Skip(f"{name} {key} is {status!r} too, and {seen}: this wait was skipped")
+                moved = moved or status != first
+                if not moved and now - started >= self.polling.stall:
+                    self._stalled(
+                        exchange, name, key, status, f"{now - started:.0f} s ({reads} reads)", window
+                    )
+                message = f"{name} {key} is still {status!r} after {reads} reads in {now - started:.1f} s"
                 if reads >= self.polling.max_polls or now - started > self.polling.timeout:
                     if window is not None and not self.session.config.is_emulator:
                         raise Skip(
@@ -320,14 +338,39 @@ class Flow:
                     if clock.stateless:
                         raise Skip(clock.stateless)
                 if now >= beat:
-                    notice(
-                        f"waiting for {obj.get('object', operation_id)} {key}: status {obj.get('status')!r}, {now - started:.0f} s"
-                    )
+                    notice(f"waiting for {name} {key}: status {status!r}, {now - started:.0f} s")
                     beat = now + self.polling.heartbeat
                 time.sleep(wait)
                 wait = min(self.polling.max_interval, wait * self.polling.backoff)
         finally:
             clock.spent += time.monotonic() - started
+
+    def _stalled(
+        self, exchange: Exchange, name: str, key: str, status: Any, spent: str, window: str | None
+    ) -> NoReturn:
+        """End a wait whose object never left the status it began with, once per run and status.
+
+        On a test server this is a `lifecycle.workflow` finding: the suite is the server's only client
+        and nothing there waits for capacity, while the API starts a queued run within seconds and ends
+        one it cannot finish as `expired` at its `expires_at`; a server whose objects never move is
+        one no polling client (the SDK's `create_and_poll`) gets past. On a real account a queued
+        object may legitimately wait for capacity the run cannot see, and an object with a documented
+        `window` (a batch's 24 h) may take that long anywhere, so there the rest of the flow is skipped
+        with the reason instead. Either way later waits for an object of the same kind in the same
+        status are skipped after one read, so the run pays the stall time once, not per flow."""
+        clock = clock_of(self.session)
+        seen = f"{name} {key} stayed {status!r} for {spent}: the target does not progress {name} objects"
+        clock.stalled[(name, str(status))] = seen
+        notice(f"{seen}; later waits for a {status!r} {name} are skipped (OPENAI_CONFORMANCE_POLL_STALL)")
+        if window is not None and not self.session.config.is_emulator:
+            raise Skip(f"{seen}; it may take up to {window}, so the rest of the flow was not judged")
+        if self.session.config.real_account:
+            raise Skip(
+                f"{seen}; on a real account it may be waiting for capacity, so the rest of the flow was not judged"
+            )
+        wanted = f"a status after {status!r} within {self.polling.stall:.0f} s"
+        self.add([workflow(exchange, seen, wanted, status)])
+        self.abort(seen)
 
     def _ceiling_spent(self) -> str:
         return (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -12,7 +13,7 @@ from conformance.results import OperationResult
 from conformance.runner import progress
 from conformance.runner.config import RunConfig
 from conformance.runner.session import PhaseState
-from conformance.scenarios.flow import Flow, Polling, Skip, clock_of, polling_for
+from conformance.scenarios.flow import Abort, Flow, Polling, Skip, clock_of, polling_for
 
 
 def phase_for(session, operation_id: str) -> PhaseState:
@@ -106,3 +107,66 @@ def test_a_long_wait_beats_and_the_run_stops_polling_at_its_ceiling(make_session
         flow.cleanup()
     finally:
         progress.pop_writer()
+
+
+def _queued_run(flow: Flow) -> dict[str, str]:
+    assistant = flow.call("createAssistant", body={"model": "gpt-4o"}, created=True).response.json()
+    thread = flow.call("createThread", body={}, created=True).response.json()
+    run = flow.call(
+        "createRun", {"thread_id": thread["id"]}, body={"assistant_id": assistant["id"]}, created=True
+    ).response.json()
+    return {"thread_id": thread["id"], "run_id": run["id"]}
+
+
+def test_a_run_that_never_leaves_queued_is_one_finding_and_later_waits_are_skipped(make_session) -> None:
+    """A stateful target whose runs stay queued (openai-responses): the first wait ends after the
+    stall time with one lifecycle.workflow finding on a test server; a later wait for another queued
+    run of the same run is skipped after one read instead of waiting again."""
+    heard: list[str] = []
+    progress.push_writer(heard.append)
+    try:
+        session = make_session(run_delay=3600, polling=slow(stall=0.3))
+        phase = phase_for(session, "getRun")
+        flow = Flow(session, phase, cost=20)
+        params = _queued_run(flow)
+        with pytest.raises(
+            Abort, match=r"stayed 'queued' for \d+ s \(\d+ reads\): the target does not progress"
+        ):
+            flow.poll("getRun", params)
+        found = [(v.check, v.got) for v in phase.violations if not v.known_deviation]
+        assert found == [("lifecycle.workflow", "queued")]
+        assert clock_of(session).stateless is None  # the probe of an unknown id got 404
+        assert any("later waits for a 'queued' thread.run are skipped" in line for line in heard)
+        later = Flow(session, phase_for(session, "getRun"), cost=20)
+        again = _queued_run(later)
+        sent = session.target.requests_sent
+        started = time.monotonic()
+        with pytest.raises(
+            Skip, match=rf"{again['run_id']} is 'queued' too, and thread.run {params['run_id']} stayed"
+        ):
+            later.poll("getRun", again)
+        assert session.target.requests_sent == sent + 1 and time.monotonic() - started < 0.3
+        flow.cleanup()
+        later.cleanup()
+    finally:
+        progress.pop_writer()
+
+
+def test_on_a_real_account_a_stalled_wait_is_skipped_with_the_reason(make_session) -> None:
+    """A real account may queue a run for capacity the run cannot see: no finding, the reason."""
+    session = make_session(run_delay=3600, polling=slow(stall=0.2), target_kind="real-account")
+    phase = phase_for(session, "getRun")
+    flow = Flow(session, phase, cost=20)
+    params = _queued_run(flow)
+    with pytest.raises(Skip, match="stayed 'queued'.*on a real account it may be waiting for capacity"):
+        flow.poll("getRun", params)
+    assert [v.check for v in phase.violations if not v.known_deviation] == []
+    flow.cleanup()
+
+
+def test_the_stall_time_defaults_by_target_kind_and_comes_from_the_environment(monkeypatch) -> None:
+    monkeypatch.delenv("OPENAI_CONFORMANCE_POLL_STALL", raising=False)
+    assert polling_for(session("http://127.0.0.1:8000/v1")).stall == 60.0
+    assert polling_for(session("https://api.openai.com/v1")).stall == 300.0
+    monkeypatch.setenv("OPENAI_CONFORMANCE_POLL_STALL", "5")
+    assert polling_for(session("https://api.openai.com/v1")).stall == 5.0
