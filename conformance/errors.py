@@ -8,6 +8,9 @@ EXIT_VIOLATIONS = 1
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
 EXIT_BUDGET = 4
+EXIT_SUITE_ERROR = (
+    5  # the suite failed on an operation-phase (its bug or broken data): the verdict is incomplete
+)
 EXIT_INTERRUPTED = 130  # Ctrl-C: the clean-up ran, the partial reports are written
 EXIT_TERMINATED = 143  # SIGTERM (a CI timeout): the same
 
@@ -25,6 +28,10 @@ class ConformanceError(Exception):
 
 class SpecError(ConformanceError):
     """The spec could not be read, parsed, or is not OpenAPI 3.x."""
+
+
+class DataError(ConformanceError):
+    """A packaged contract table (`spec/*.yaml`) does not parse or lacks a field it needs."""
 
 
 class TargetUnreachable(ConformanceError):

@@ -209,10 +209,18 @@ def print_results(results: Any, folder: Any, secret_env: Sequence[str] = ()) -> 
 
 
 def verdict_lines(results: Any) -> list[str]:
-    """What --baseline and --profile changed: accepted violations, expired entries, the score."""
+    """What --baseline and --profile changed (accepted violations, expired entries, the score), and what
+    the suite could not judge."""
     from conformance.runner.verdict import score_lines
 
     lines = []
+    errored = [r for r in results.operations if r.outcome == "error"]
+    if errored:
+        first = errored[0]
+        lines.append(
+            f"{len(errored)} operation-phase{'s' if len(errored) != 1 else ''} the suite could not judge "
+            f"(outcome error, exit 5), first {first.operation_id} ({first.phase}): {first.reason}"
+        )
     baseline = results.baseline
     if baseline:
         lines.append(

@@ -40,6 +40,7 @@ _VERDICT = {
     3: ("error", "UNREACHABLE"),
 }
 _VERDICT[4] = ("error", "BUDGET SPENT")
+_VERDICT[5] = ("error", "SUITE ERROR")
 
 CSS = """
 :root { --passed:#2e9d4f; --failed:#d63b3b; --ni:#8a7bb8; --error:#e08a1e; --skipped:#b9bec6; --na:#f4f5f7; }

@@ -10,6 +10,7 @@ from conformance.results import RunResults
 MAX_LISTED = 50  # deviations listed per table; report.html has them all
 _VERDICT = {0: "PASS", 1: "FAIL: new violations", 2: "ERROR: usage", 3: "ERROR: target unreachable"}
 _VERDICT[4] = "INCOMPLETE: request budget spent"
+_VERDICT[5] = "INCOMPLETE: the suite failed on an operation-phase (outcome error)"
 
 
 def render(results: RunResults) -> str:

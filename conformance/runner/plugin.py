@@ -35,6 +35,7 @@ PHASE_TESTS: dict[str, Phase] = {
     "test_stateful": "stateful",
     "test_scenarios": "scenarios",
 }
+SUITE_FILE = "conformance/suite/test_conformance.py"  # in the node id of every suite item
 WORKER_KEY = "conformance_results"
 # The results of the last run in this process, for `openai-conformance run` (which runs pytest in-process).
 LAST: dict[str, Any] = {}
@@ -74,6 +75,7 @@ class Plugin:
         self.stop_code: int | None = None
         self.listeners: list[Any] = []
         self.progress: Any = None
+        self.broken: dict[str, str] = {}  # node id -> why a suite item errored outside its phase
 
     @property
     def config(self) -> RunConfig:
@@ -349,11 +351,21 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    progress = getattr(_current_plugin, "progress", None) if _current_plugin else None
-    if progress is None:
+    plugin = _current_plugin
+    if plugin is None:
         return
-    if report.when == "call" or (report.when == "setup" and not report.passed):
-        progress.done(report.nodeid, report.outcome)
+    if report.when == "setup" and report.failed and SUITE_FILE in report.nodeid:
+        plugin.broken[report.nodeid] = _first_line(report)
+    if plugin.progress is not None and (
+        report.when == "call" or (report.when == "setup" and not report.passed)
+    ):
+        plugin.progress.done(report.nodeid, report.outcome)
+
+
+def _first_line(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = getattr(crash, "message", None) or str(report.longrepr).strip().splitlines()[-1:]
+    return str(message if isinstance(message, str) else " ".join(message)).splitlines()[0]
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -382,6 +394,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         results = merge_workers(plugin.worker_results)
     if results is None:
         return
+    _add_broken(results, plugin)
     _add_unrun(results, session, plugin)
     results.finish(plugin.stop_code)
     code = _budget_verdict(results, _conclude(results, plugin), plugin.config)
@@ -416,6 +429,27 @@ def _conclude(results: RunResults, plugin: Plugin) -> int:
         return conclude(results, config, ids)
     except ConformanceError as exc:  # the baseline file changed or vanished during the run
         raise pytest.UsageError(str(exc)) from None
+
+
+def _add_broken(results: RunResults, plugin: Plugin) -> None:
+    """Suite items whose set-up failed (a bug in the suite, say): outcome "error" with the reason, so the
+    run cannot pass on operations it never judged."""
+    from conformance.results import OperationResult
+
+    spec = plugin.spec()
+    done = {(r.operation_id, r.phase) for r in results.operations}
+    for nodeid, reason in plugin.broken.items():
+        function, _, param = nodeid.rpartition("::")[2].partition("[")
+        phase, op_id = PHASE_TESTS.get(function), param.rstrip("]")
+        if phase == "scenarios":
+            op_id = registered().get(op_id, (None, None))[0] or ""
+        op = spec.by_id.get(op_id)
+        if phase is None or op is None or (op.id, phase) in done:
+            continue
+        results.add(
+            OperationResult.for_operation(op, phase, outcome="error", reason=f"set-up failed: {reason}")
+        )
+        done.add((op.id, phase))
 
 
 def _add_unrun(results: RunResults, session: pytest.Session, plugin: Plugin) -> None:

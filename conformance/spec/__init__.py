@@ -142,6 +142,16 @@ _loaded: dict[tuple[str, str, bool], Spec] = {}
 REMOTE_REFS_ENV = "OPENAI_CONFORMANCE_ALLOW_REMOTE_REFS"
 
 
+@cache
+def check_tables() -> None:
+    """Every packaged contract table parses, or a `DataError` (exit 2) before anything is judged: a run
+    without its deviations table would report every known deviation of the real API as new, or worse."""
+    from conformance.spec import data, deviations
+
+    data.check_tables()
+    deviations.table()
+
+
 def load(
     source: str = DEFAULT_SOURCE, *, use_cache: bool = True, allow_remote_refs: bool | None = None
 ) -> Spec:
@@ -151,6 +161,7 @@ def load(
     `allow_remote_refs` (default: `$OPENAI_CONFORMANCE_ALLOW_REMOTE_REFS`) is true.
     """
     started = time.perf_counter()
+    check_tables()
     if allow_remote_refs is None:
         allow_remote_refs = os.environ.get(REMOTE_REFS_ENV, "").strip().lower() in ("1", "true", "yes", "on")
     spec_source, raw, vendor_overlay = read_source(str(source))

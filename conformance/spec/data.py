@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from conformance.errors import DataError
+
 
 def data_file(*parts: str) -> Traversable:
     """A file or folder of the packaged data, e.g. `data_file("overlays")`."""
@@ -20,5 +22,22 @@ def data_file(*parts: str) -> Traversable:
 
 
 def load_table(*parts: str) -> Any:
-    """A packaged YAML table, parsed (an empty file reads as {})."""
-    return yaml.safe_load(data_file(*parts).read_text(encoding="utf-8")) or {}
+    """A packaged YAML table, parsed (an empty file reads as {}); a broken one is a `DataError`, so a
+    run never goes on without it (every finding it would explain would pass unjudged)."""
+    name = "spec/" + "/".join(parts)
+    try:
+        return yaml.safe_load(data_file(*parts).read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise DataError(f"{name} is not valid YAML{where}: {problem}") from None
+    except OSError as exc:
+        raise DataError(f"{name} cannot be read: {exc.strerror or exc}") from None
+
+
+def check_tables() -> None:
+    """Parse every packaged table now: a broken one stops the run before it starts (exit 2)."""
+    for entry in data_file().iterdir():
+        if entry.name.endswith((".yaml", ".yml")):
+            load_table(entry.name)

@@ -34,6 +34,7 @@ from fnmatch import fnmatchcase
 from functools import cache
 from typing import Any
 
+from conformance.errors import DataError
 from conformance.exchange import Exchange
 from conformance.spec.data import load_table
 
@@ -195,11 +196,19 @@ def _entry(raw: dict[str, Any]) -> Deviation:
 @cache
 def table() -> tuple[Deviation, ...]:
     """The packaged table (`spec/deviations.yaml`), parsed once."""
-    entries = tuple(_entry(raw) for raw in load_table("deviations.yaml").get("deviations") or ())
+    raws = load_table("deviations.yaml").get("deviations") or ()
+    entries = []
+    for number, raw in enumerate(raws, 1):
+        try:
+            entries.append(_entry(raw))
+        except (KeyError, TypeError, ValueError) as exc:
+            name = raw.get("id") if isinstance(raw, dict) else None
+            problem = f"lacks {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise DataError(f"spec/deviations.yaml, entry {number} ({name or 'no id'}): {problem}") from None
     ids = [e.id for e in entries]
     if len(ids) != len(set(ids)):
-        raise ValueError("spec/deviations.yaml: deviation ids must be unique")
-    return entries
+        raise DataError("spec/deviations.yaml: deviation ids must be unique")
+    return tuple(entries)
 
 
 def known_deviation(violation: Any, exchange: Exchange) -> str | None:
