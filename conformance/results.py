@@ -64,7 +64,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from conformance import __version__
 from conformance.checks.errors import AUTH_BREAKS
 from conformance.checks.model import Reproduction, Violation, ViolationRecord
-from conformance.errors import EXIT_OK, EXIT_SUITE_ERROR, EXIT_VIOLATIONS
+from conformance.errors import EXIT_OK, EXIT_VIOLATIONS
 from conformance.kinds import OUTCOMES, Outcome, Phase
 from conformance.redact import redact
 
@@ -286,8 +286,7 @@ class RunResults:
         """Recompute outcomes and the exit code from the violations; returns the exit code.
 
         A run in which the target implements none of the operations it answered fails (exit 1), and so
-        does one whose profile promises an operation the target does not implement. One in which the
-        suite failed to judge an operation-phase (outcome "error") exits 5: its verdict is incomplete.
+        does one whose profile promises an operation the target does not implement.
         An exit code the runner set for another reason (unreachable, budget spent) is kept.
         """
         for op in self.operations:
@@ -296,9 +295,7 @@ class RunResults:
         nothing = bool(found) and all(state == "not-implemented" for state in found.values())
         promised_missing = bool(((self.compatibility or {}).get("operations") or {}).get("not_implemented"))
         code = EXIT_VIOLATIONS if self.new_violations() or nothing or promised_missing else EXIT_OK
-        if any(op.outcome == "error" for op in self.operations):
-            code = EXIT_SUITE_ERROR  # an operation-phase the suite could not judge: the verdict is incomplete
-        if self.exit_code is not None and self.exit_code not in (EXIT_OK, EXIT_VIOLATIONS, EXIT_SUITE_ERROR):
+        if self.exit_code is not None and self.exit_code not in (EXIT_OK, EXIT_VIOLATIONS):
             code = self.exit_code
         self.exit_code = code
         return code

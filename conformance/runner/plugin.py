@@ -17,7 +17,16 @@ from typing import Any
 
 import pytest
 
-from conformance.errors import EXIT_BUDGET, EXIT_UNREACHABLE, BudgetSpent, ConformanceError, TargetUnreachable
+from conformance.errors import (
+    EXIT_BUDGET,
+    EXIT_OK,
+    EXIT_SUITE_ERROR,
+    EXIT_UNREACHABLE,
+    EXIT_VIOLATIONS,
+    BudgetSpent,
+    ConformanceError,
+    TargetUnreachable,
+)
 from conformance.kinds import Phase
 from conformance.results import RunResults
 from conformance.runner import stops
@@ -397,7 +406,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _add_broken(results, plugin)
     _add_unrun(results, session, plugin)
     results.finish(plugin.stop_code)
-    code = _budget_verdict(results, _conclude(results, plugin), plugin.config)
+    code = _suite_errors(results, _budget_verdict(results, _conclude(results, plugin), plugin.config))
     LAST.clear()
     LAST.update(results=results, exit_code=code)
     folder = write(results, plugin.config)
@@ -414,6 +423,14 @@ def _budget_verdict(results: RunResults, code: int, config: RunConfig) -> int:
     if not results.new_violations() and not config.budget_exhausted_fails:
         results.exit_code = 0
         return 0
+    return code
+
+
+def _suite_errors(results: RunResults, code: int) -> int:
+    """An operation-phase the suite could not judge (outcome "error": a bug in a strategy or a check, a
+    broken set-up) makes the verdict incomplete: exit 5 where the run would pass or fail on the rest."""
+    if code in (EXIT_OK, EXIT_VIOLATIONS) and any(r.outcome == "error" for r in results.operations):
+        results.exit_code = code = EXIT_SUITE_ERROR
     return code
 
 
