@@ -1,4 +1,5 @@
-"""A server nobody here wrote: llmock 0.2.2 (`llmock serve`), skipped where it is not installed."""
+"""A server nobody here wrote: llmock 0.2.2 (`llmock serve`), skipped where it is not on PATH (`.ci/run`
+installs it in an environment of its own)."""
 
 from __future__ import annotations
 
