@@ -18,7 +18,7 @@ from starlette.requests import Request
 
 from conformance.emulator.errors import ApiError
 from conformance.emulator.pagination import limit_range
-from conformance.spec import Operation, Spec, Validators, schema_properties
+from conformance.spec import Operation, Spec, Validators, forms
 from conformance.spec.jsontypes import json_type
 
 JSON_TYPES = ("application/json",)
@@ -77,7 +77,7 @@ def _query(validators: Validators, operation: Operation, request: Request) -> di
         values = raw.getlist(param.name)
         if not values and param.name.endswith("[]"):
             values = raw.getlist(param.name[:-2])
-        if not values and _type(schema) == "object":
+        if not values and forms.schema_type(schema) == "object":
             nested = {
                 k[len(param.name) + 1 : -1]: v for k, v in raw.items() if k.startswith(param.name + "[")
             }
@@ -116,55 +116,25 @@ def _query(validators: Validators, operation: Operation, request: Request) -> di
     return query
 
 
-def _type(schema: dict[str, Any]) -> str | None:
-    declared = schema.get("type")
-    if isinstance(declared, list):
-        declared = next((t for t in declared if t != "null"), None)
-    if declared is None:
-        for key in ("anyOf", "oneOf"):
-            for part in schema.get(key) or []:
-                if isinstance(part, dict) and part.get("type") not in (None, "null"):
-                    return part["type"] if isinstance(part["type"], str) else None
-    return declared
-
-
 def _coerce(spec: Spec, schema: Any, values: list[str], name: str) -> Any:
     """Query/form strings to the schema's type; a string that cannot convert gets 400."""
-    schema = spec.resolve(schema) or {}
-    kind = _type(schema)
-    if kind == "array":
-        items = spec.resolve(schema.get("items")) or {}
-        return [_scalar(_type(items), v, name) for v in values]
-    return _scalar(kind, values[-1], name)
-
-
-def _scalar(kind: str | None, value: Any, name: str) -> Any:
-    if not isinstance(value, str):
-        return value
     try:
-        if kind == "integer":
-            return int(value)
-        if kind == "number":
-            number = float(value)
-            return int(number) if number.is_integer() and "." not in value else number
-    except ValueError:
-        expected = "an integer" if kind == "integer" else "a number"
-        raise ApiError(
-            400,
-            f"Invalid value for '{name}': expected {expected}, but got a string instead.",
-            param=name,
-            code="invalid_type",
-        ) from None
-    if kind == "boolean":
-        lowered = value.lower()
-        if lowered in ("true", "1"):
-            return True
-        if lowered in ("false", "0"):
-            return False
-        raise ApiError(
-            400, f"Invalid value for '{name}': expected a boolean.", param=name, code="invalid_type"
-        )
-    return value
+        return forms.coerce(spec, schema, values, name)
+    except forms.FormValueError as exc:
+        raise _invalid_type(exc) from None
+
+
+def _form_fields(spec: Spec, schema: Any, items: Any) -> dict[str, Any]:
+    """Form fields to typed values (`spec.forms`, as the proxy reads them); uploads are not fields."""
+    fields = [(key, str(value)) for key, value in items if not isinstance(value, UploadFile)]
+    try:
+        return forms.form_fields(spec, schema, fields)
+    except forms.FormValueError as exc:
+        raise _invalid_type(exc) from None
+
+
+def _invalid_type(exc: forms.FormValueError) -> ApiError:
+    return ApiError(400, exc.message, param=exc.param, code="invalid_type")
 
 
 def _check_value(validators: Validators, schema: Any, value: Any, name: str) -> None:
@@ -274,85 +244,6 @@ async def _multipart(
     finally:
         await form.close()
     return _form_fields(validators.spec, operation.request_bodies[MULTIPART], fields), files
-
-
-def _form_fields(spec: Spec, schema: Any, items: Any) -> dict[str, Any]:
-    """Form fields to typed values, per the body schema's property types."""
-    props = schema_properties(spec.document, schema)
-    grouped: dict[str, list[str]] = {}
-    for key, value in items:
-        if isinstance(value, UploadFile):
-            continue
-        grouped.setdefault(key, []).append(str(value))
-    body: dict[str, Any] = {}
-    for key, values in grouped.items():
-        name = key[:-2] if key.endswith("[]") and key not in props else key
-        prop = spec.resolve(props.get(name)) or {}
-        array = _array_branch(spec, prop)
-        if key.endswith("[]") and (array is not None or not prop):
-            # `name[]` repeated: one item per field; object items travel as JSON text (as the SDK sends)
-            items = spec.resolve((array or {}).get("items")) or {}
-            body[name] = [_form_item(spec, items, value, name) for value in values]
-            continue
-        if array is not None and len(values) == 1 and values[0][:1] == "[":
-            try:  # a whole array as JSON text (`include=["logprobs"]`)
-                decoded = json.loads(values[0])
-            except ValueError:
-                decoded = None
-            if isinstance(decoded, list):
-                body[name] = decoded
-                continue
-        if array is not None and array is prop and len(values) == 1:
-            # one plain field where only an array fits: a string, not a list (arrays come as `name[]`)
-            body[name] = values[0]
-            continue
-        if values[-1] == "" and _empty_is_null(spec, prop):
-            body[name] = None  # a form cannot say null: an empty nullable non-text field is null
-            continue
-        if _type(prop) == "object" or (_type(prop) is None and values[-1][:1] in ("{", "[")):
-            try:
-                body[name] = json.loads(values[-1])
-                continue
-            except ValueError:
-                pass
-        body[name] = _coerce(spec, prop, values, name) if prop else values[-1]
-    return body
-
-
-def _array_branch(spec: Spec, schema: dict[str, Any]) -> dict[str, Any] | None:
-    """The array schema a property allows (itself, or a branch of its anyOf/oneOf), if any."""
-    if _type(schema) == "array" or schema.get("type") == "array":
-        return schema
-    for key in ("anyOf", "oneOf"):
-        for part in schema.get(key) or []:
-            part = spec.resolve(part)
-            found = _array_branch(spec, part) if isinstance(part, dict) else None
-            if found is not None:
-                return found
-    return None
-
-
-def _empty_is_null(spec: Spec, schema: dict[str, Any]) -> bool:
-    """Whether an empty form field means null: the property allows null, and "" is no value of it."""
-    branches = [spec.resolve(b) or {} for b in (schema.get("anyOf") or schema.get("oneOf") or [schema])]
-
-    def types(branch: dict[str, Any]) -> set[str]:
-        declared = branch.get("type")
-        return set(declared) if isinstance(declared, list) else {declared} if declared else set()
-
-    if not any("null" in types(b) for b in branches):
-        return False
-    return not any("string" in types(b) and not b.get("enum") for b in branches)
-
-
-def _form_item(spec: Spec, items: dict[str, Any], value: str, name: str) -> Any:
-    kind = _type(items)
-    if kind in ("object", "array", None) and value[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except ValueError:
-            pass
-    return _scalar(kind, value, name)
 
 
 # -- messages ------------------------------------------------------------------------------------

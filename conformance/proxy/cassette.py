@@ -42,7 +42,7 @@ from __future__ import annotations
 import base64
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -57,7 +57,7 @@ from conformance.errors import ConformanceError
 from conformance.exchange import Exchange, Request, Response, SSEEvent
 from conformance.redact import REDACTED, SECRET_NAMES, redact_text
 from conformance.results import clean_target, now
-from conformance.spec import Spec
+from conformance.spec import Operation, Spec, forms
 
 FORMAT = "openai-conformance-cassette"
 VERSION = 1
@@ -117,13 +117,19 @@ def header_record(upstream: str, spec: Spec | None) -> dict[str, Any]:
     }
 
 
-def to_record(capture: Capture, seq: int, operation_id: str | None = None) -> dict[str, Any]:
-    """The redacted, JSON-ready record of a capture: what the cassette stores and checks judge."""
-    request_body, request_encoding = _encode_body(capture.request_body)
+def to_record(
+    capture: Capture, seq: int, operation_id: str | None = None, redacted: bool = True
+) -> dict[str, Any]:
+    """The JSON-ready record of a capture: redacted, what the cassette stores; with `redacted=False`
+    what the live proxy judges. Redaction is for storage: it turns a project id (`proj_...`) into
+    "[REDACTED]" and may cut a JSON body's text, which checks would take for the upstream's fault;
+    the reports redact what they write themselves."""
+    scrub = redact_text if redacted else _as_is
+    request_body, request_encoding = _encode_body(capture.request_body, scrub)
     response: dict[str, Any] | None = None
     if capture.status is not None:
-        headers = _headers(capture.response_headers, drop=("content-length",))
-        body, encoding = _encode_body(capture.response_body)
+        headers = _headers(capture.response_headers, redacted, drop=("content-length",))
+        body, encoding = _encode_body(capture.response_body, scrub)
         events = None
         if _media_type(headers) == SSE:
             events = [_event_dict(e) for e in parse_events(capture.response_body)]
@@ -143,9 +149,9 @@ def to_record(capture: Capture, seq: int, operation_id: str | None = None) -> di
         "request": {
             "method": capture.method.upper(),
             "base": capture.base,
-            "path": redact_text(capture.path),
-            "query": _redact_query(capture.query),
-            "headers": _headers(capture.request_headers),
+            "path": scrub(capture.path),
+            "query": _redact_query(capture.query) if redacted else capture.query,
+            "headers": _headers(capture.request_headers, redacted),
             "body": request_body,
             "body_encoding": request_encoding,
         },
@@ -289,7 +295,7 @@ def to_request(record: dict[str, Any], spec: Spec) -> Request:
         media_type=_media_type(headers),
         mode="recorded",
     )
-    _fill_body(request, raw)
+    _fill_body(request, raw, spec, op)
     return request
 
 
@@ -298,7 +304,7 @@ def _path_params(template: str, path: str) -> dict[str, str]:
     return {t[1:-1]: unquote(v) for t, v in segments if t.startswith("{") and t.endswith("}")}
 
 
-def _fill_body(request: Request, raw: bytes) -> None:
+def _fill_body(request: Request, raw: bytes, spec: Spec, op: Operation | None) -> None:
     if not raw:
         return
     media = request.media_type or ""
@@ -312,23 +318,44 @@ def _fill_body(request: Request, raw: bytes) -> None:
         if parsed is None:
             request.content = raw
         else:
-            request.body, request.files = parsed
+            fields, request.files = parsed
+            request.body = _typed_fields(spec, op, media, fields)
     elif media == "application/x-www-form-urlencoded":
-        request.body = dict(parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True))
+        fields = parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
+        request.body = _typed_fields(spec, op, media, fields)
     else:
         request.content = raw
 
 
+def _typed_fields(
+    spec: Spec, op: Operation | None, media: str, fields: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """Form fields typed by the operation's body schema, as the emulator reads them (`spec.forms`):
+    the checks judge `stream: true`, not the string "true" the form carried. A string that cannot be
+    its declared type stays as it came. Outside the spec, repeated fields (`include[]`) become lists."""
+    schema = op.request_bodies.get(media) if op is not None else None
+    if schema:
+        return forms.form_fields(spec, schema, fields, strict=False)
+    body: dict[str, Any] = {}
+    for name, value in fields:
+        if name in body:
+            previous = body[name]
+            body[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            body[name] = value
+    return body
+
+
 def _multipart(
     content_type: str, raw: bytes
-) -> tuple[dict[str, Any], dict[str, tuple[str, bytes, str]]] | None:
-    """Form fields and files of a multipart body; repeated fields (`include[]`) become lists."""
+) -> tuple[list[tuple[str, str]], dict[str, tuple[str, bytes, str]]] | None:
+    """Form fields (in order) and files of a multipart body."""
     message = BytesParser(policy=HTTP).parsebytes(
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw
     )
     if not message.is_multipart():
         return None
-    fields: dict[str, Any] = {}
+    fields: list[tuple[str, str]] = []
     files: dict[str, tuple[str, bytes, str]] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
@@ -340,25 +367,25 @@ def _multipart(
         if filename is not None:
             files[str(name)] = (filename, payload, part.get_content_type())
             continue
-        value = payload.decode(part.get_content_charset() or "utf-8", errors="replace")
-        if name in fields:
-            previous = fields[name]
-            fields[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
-        else:
-            fields[str(name)] = value
+        fields.append((str(name), payload.decode(part.get_content_charset() or "utf-8", errors="replace")))
     return fields, files
 
 
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _headers(items: list[tuple[str, str]], drop: tuple[str, ...] = ()) -> dict[str, str]:
+def _as_is(text: str) -> str:
+    return text
+
+
+def _headers(items: list[tuple[str, str]], redacted: bool, drop: tuple[str, ...] = ()) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in items:
         key = name.lower()
         if key in drop:
             continue
-        value = REDACTED if key in SECRET_NAMES else redact_text(value)
+        if redacted:
+            value = REDACTED if key in SECRET_NAMES else redact_text(value)
         out[key] = f"{out[key]}, {value}" if key in out else value
     return out
 
@@ -379,11 +406,11 @@ def _media_type(headers: dict[str, str]) -> str | None:
     return value.split(";")[0].strip().lower() if value else None
 
 
-def _encode_body(body: bytes) -> tuple[str | None, str]:
+def _encode_body(body: bytes, scrub: Callable[[str], str]) -> tuple[str | None, str]:
     if not body:
         return None, "utf-8"
     try:
-        return redact_text(body.decode("utf-8")), "utf-8"
+        return scrub(body.decode("utf-8")), "utf-8"
     except UnicodeDecodeError:
         return base64.b64encode(body).decode("ascii"), "base64"
 

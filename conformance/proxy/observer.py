@@ -264,9 +264,12 @@ class Session:
     def _handle(self, capture: Capture) -> None:
         self._seq += 1
         op = match_operation(self.observer.spec, capture.method, capture.path)
-        record = to_record(capture, self._seq, op.id if op else None)
+        operation_id = op.id if op else None
+        record = to_record(capture, self._seq, operation_id)
         if self.writer is not None:
             self.writer.write(record)
+        # The checks judge what went over the wire; redaction is for the cassette and the reports.
+        record = to_record(capture, self._seq, operation_id, redacted=False)
         try:
             self.observer.observe(record)
         except Exception as exc:  # a crashing check must not stop the proxy

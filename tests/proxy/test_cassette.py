@@ -22,6 +22,8 @@ def multipart_capture() -> Capture:
         b'--B\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper-1\r\n'
         b'--B\r\nContent-Disposition: form-data; name="timestamp_granularities[]"\r\n\r\nword\r\n'
         b'--B\r\nContent-Disposition: form-data; name="timestamp_granularities[]"\r\n\r\nsegment\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="stream"\r\n\r\nfalse\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="temperature"\r\n\r\n0.5\r\n'
         b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n'
         b"Content-Type: audio/wav\r\n\r\nRIFF\x00\x01\xfe\xff\r\n--B--\r\n"
     )
@@ -79,10 +81,51 @@ def test_a_record_becomes_the_exchange_checks_judge(spec):
         "recorded",
     )
     assert request.media_type == "multipart/form-data"
-    assert request.body == {"model": "whisper-1", "timestamp_granularities[]": ["word", "segment"]}
+    # typed by the body schema as the emulator reads them (spec.forms), as the runner sent them
+    assert request.body == {
+        "model": "whisper-1",
+        "timestamp_granularities": ["word", "segment"],
+        "stream": False,
+        "temperature": 0.5,
+    }
     assert request.files == {"file": ("a.wav", b"RIFF\x00\x01\xfe\xff", "audio/wav")}
     assert exchange.response.json()["text"] == "hello"
     assert exchange.response.elapsed == 0.25
+
+
+def test_form_fields_that_cannot_be_their_type_stay_as_they_came(spec):
+    """A negative request's `stream=maybe` is judged as sent, not dropped or turned into an error."""
+    capture = Capture(
+        "POST",
+        "/v1",
+        "/audio/transcriptions",
+        "",
+        [("content-type", "multipart/form-data; boundary=B")],
+        b'--B\r\nContent-Disposition: form-data; name="stream"\r\n\r\nmaybe\r\n--B--\r\n',
+        status=400,
+    )
+    exchange = to_exchange(to_record(capture, seq=1), spec)
+    assert exchange is not None and exchange.request.body == {"stream": "maybe"}
+
+
+def test_the_unredacted_record_keeps_project_ids_and_json_bodies_whole(spec):
+    """What the live proxy judges is what went over the wire; only the cassette is redacted."""
+    project = {"id": "proj_ABCDEFGHIJKLMNOPQRSTuvwx", "object": "organization.project", "name": "p"}
+    capture = Capture(
+        "GET",
+        "/v1",
+        f"/organization/projects/{project['id']}",
+        "",
+        [],
+        b"",
+        status=200,
+        response_headers=[("content-type", "application/json")],
+        response_body=json.dumps(project).encode(),
+    )
+    assert "proj_" not in to_record(capture, seq=1)["request"]["path"]
+    exchange = to_exchange(to_record(capture, seq=1, redacted=False), spec)
+    assert exchange is not None and exchange.request.path_params == {"project_id": project["id"]}
+    assert exchange.response.json() == project
 
 
 def test_path_parameters_and_query_are_recovered(spec):
