@@ -7,6 +7,7 @@ key patterns and for the values of the configured secret environment variables.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterable
@@ -47,8 +48,10 @@ PATTERNS = [
     ("basic", re.compile(r"(?i:\bBasic)\s+[A-Za-z0-9+/=]{8,}")),
     ("org-", re.compile(r"\borg-[A-Za-z0-9]{16,}")),  # organization ids
     ("proj_", re.compile(r"\bproj_[A-Za-z0-9]{16,}")),  # project ids
-    ("@", re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)")),  # user:password@ in URLs
+    # user:password@ in URLs; never across a quote, or it would cut the JSON text holding the URL
+    ("@", re.compile(r"(?<=://)[^/\s:@\"'\\]+:[^/\s@\"'\\]+(?=@)")),
 ]
+IDS = ("org-", "proj_")  # the hints of PATTERNS that match ids, which `keep_ids` pseudonymises
 _MIN_SECRET = 4  # shorter values would redact ordinary text
 
 
@@ -59,15 +62,26 @@ def secret_values(env_names: Iterable[str] = (), extra: Iterable[str] = ()) -> l
     return sorted((v for v in values if v and len(v) >= _MIN_SECRET), key=len, reverse=True)
 
 
-def redact_text(text: str, secrets: Iterable[str] | None = None) -> str:
+def redact_text(text: str, secrets: Iterable[str] | None = None, keep_ids: bool = False) -> str:
+    """`text` without keys and secrets; with `keep_ids`, organisation and project ids become
+    pseudonyms of the same shape instead of "[REDACTED]" (for recordings that are judged again)."""
     for value in secret_values() if secrets is None else secrets:
         if value and value in text:
             text = text.replace(value, REDACTED)
     lower = text.lower()
     for hint, pattern in PATTERNS:
         if hint in lower:
-            text = pattern.sub(_keep_scheme, text)
+            text = pattern.sub(_pseudonym if keep_ids and hint in IDS else _keep_scheme, text)
     return text
+
+
+def _pseudonym(match: re.Match[str]) -> str:
+    """An id as another of the same prefix and length, the same for the same id: a recording whose
+    ids are hidden still says `proj_...` where the API did, and a retrieve names what its create made."""
+    value = match.group(0)
+    prefix = next(hint for hint in IDS if value.startswith(hint))
+    digest = hashlib.sha256(value.encode()).hexdigest() * 2
+    return prefix + digest[: len(value) - len(prefix)]
 
 
 def _keep_scheme(match: re.Match[str]) -> str:

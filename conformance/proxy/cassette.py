@@ -31,8 +31,10 @@ A cassette is UTF-8 JSON Lines. The first line is a header, every other line one
   the exchange is counted but not judged (its response is incomplete through no fault of the
   upstream).
 - Redaction: credential headers (Authorization, api keys, OpenAI-Organization, OpenAI-Project,
-  cookies) become "[REDACTED]"; keys (`sk-...`), bearer tokens, org and project ids and the values
-  of the secret environment variables are scrubbed from paths, queries and text bodies.
+  cookies) become "[REDACTED]"; keys (`sk-...`), bearer tokens and the values of the secret
+  environment variables are scrubbed from paths, queries and text bodies; organisation and project
+  ids there become pseudonyms of the same shape (`proj_` + as many hex digits, the same for the same
+  id), so a replay judges them as the live proxy did.
 
 `operation_id` is informative: replay matches each request against the spec it is given.
 """
@@ -121,18 +123,22 @@ def to_record(
     capture: Capture, seq: int, operation_id: str | None = None, redacted: bool = True
 ) -> dict[str, Any]:
     """The JSON-ready record of a capture: redacted, what the cassette stores; with `redacted=False`
-    what the live proxy judges. Redaction is for storage: it turns a project id (`proj_...`) into
-    "[REDACTED]" and may cut a JSON body's text, which checks would take for the upstream's fault;
-    the reports redact what they write themselves."""
-    scrub = redact_text if redacted else _as_is
+    what the live proxy judges. The reports redact what they write themselves, and redaction can
+    change what a check sees (a key inside a body), so the live proxy judges the exchange as it
+    went over the wire. A cassette keeps organisation and project ids as pseudonyms of the same
+    shape, so that its replay judges them as the live proxy did."""
+    scrub = _redact_keeping_ids if redacted else _as_is
     request_body, request_encoding = _encode_body(capture.request_body, scrub)
     response: dict[str, Any] | None = None
     if capture.status is not None:
         headers = _headers(capture.response_headers, redacted, drop=("content-length",))
         body, encoding = _encode_body(capture.response_body, scrub)
         events = None
-        if _media_type(headers) == SSE:
-            events = [_event_dict(e) for e in parse_events(capture.response_body)]
+        if _media_type(headers) == SSE:  # parsed from the body as stored: redacted alike
+            stored = (
+                body.encode("utf-8") if body is not None and encoding == "utf-8" else capture.response_body
+            )
+            events = [_event_dict(e) for e in parse_events(stored)]
         response = {
             "status": capture.status,
             "headers": headers,
@@ -378,6 +384,10 @@ def _as_is(text: str) -> str:
     return text
 
 
+def _redact_keeping_ids(text: str) -> str:
+    return redact_text(text, keep_ids=True)
+
+
 def _headers(items: list[tuple[str, str]], redacted: bool, drop: tuple[str, ...] = ()) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in items:
@@ -393,12 +403,12 @@ def _headers(items: list[tuple[str, str]], redacted: bool, drop: tuple[str, ...]
 def _redact_query(query: str) -> str:
     """Scrub keys from a raw query string; credential parameters (`api-key=...`) lose their value."""
     if not any(name in query.lower() for name in SECRET_NAMES):
-        return redact_text(query)
+        return _redact_keeping_ids(query)
     pairs = []
     for pair in query.split("&"):
         name, sep, _ = pair.partition("=")
         pairs.append(f"{name}={REDACTED}" if sep and unquote(name).lower() in SECRET_NAMES else pair)
-    return redact_text("&".join(pairs))
+    return _redact_keeping_ids("&".join(pairs))
 
 
 def _media_type(headers: dict[str, str]) -> str | None:
