@@ -31,15 +31,18 @@ class Request:
     media_type: str | None = None  # the request's Content-Type (without parameters)
     mode: Mode = "positive"
     breaks: str | None = None  # negative requests: the constraint broken, e.g. "required: model"
+    nulls: tuple[str, ...] = ()  # positive requests: body properties set to an explicit null the spec allows
 
     def describe(self) -> str:
         text = f"{self.method} {self.path}"
         if self.breaks:
             text += f" (breaks {self.breaks})"
+        if self.nulls:
+            text += f" (explicit null: {', '.join(self.nulls)})"
         return text
 
     def to_dict(self) -> dict[str, Any]:
-        data = {
+        data: dict[str, Any] = {
             "method": self.method,
             "path": self.path,
             "operation_id": self.operation_id,
@@ -49,6 +52,8 @@ class Request:
             "mode": self.mode,
             "breaks": self.breaks,
         }
+        if self.nulls:
+            data["nulls"] = list(self.nulls)
         if self.content is not None:
             data["content"] = self.content.decode("utf-8", errors="replace")
         elif self.body is not None:

@@ -29,6 +29,9 @@ query, headers, body or files or raw content, media_type, mode, breaks).
   "required: body", "path id shape: thread_id". Each is re-validated when drawn and only handed out
   if the validator reports that very constraint (`explains`). An operation with nothing to break
   gives an empty strategy (`Generator.breakable` says which).
+* "nulls" requests are positive ones with every body property the spec lets be null (3.0 `nullable`,
+  3.1 `type: [..., "null"]`, a `{type: null}` branch) set to null, named in `Request.nulls`; as
+  many as validate together (`Generator.nullable` lists the candidates).
 * Requests never carry auth headers: the runner adds them. Path id shapes ("thread_…", "file-…")
   are a convention the spec does not write down; `validate(..., id_shapes=False)` skips them.
 
@@ -67,7 +70,7 @@ __all__ = [
     "validate",
 ]
 
-Mode = Literal["positive", "negative"]
+Mode = Literal["positive", "negative", "nulls"]
 
 
 def generator_for(spec: Spec | None = None) -> Generator:
@@ -87,13 +90,16 @@ def requests(
     state: State | None = None,
     spec: Spec | None = None,
 ) -> st.SearchStrategy[Request]:
-    """A strategy of complete requests for `operation` (an `Operation` or an operation id)."""
+    """A strategy of complete requests for `operation` (an `Operation` or an operation id). "nulls" draws
+    positive requests with the body properties the spec lets be null set to null (`Request.nulls`)."""
     generator, op = _resolve(operation, spec)
     if mode == "positive":
         return generator.positive(op, state)
     if mode == "negative":
         return generator.negative(op, state)
-    raise ValueError(f"mode must be 'positive' or 'negative', not {mode!r}")
+    if mode == "nulls":
+        return generator.nulls(op, state)
+    raise ValueError(f"mode must be 'positive', 'negative' or 'nulls', not {mode!r}")
 
 
 def examples(operation: Operation | str, spec: Spec | None = None) -> list[Request]:

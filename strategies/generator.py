@@ -27,6 +27,7 @@ from conformance.strategies import files, ids
 from conformance.strategies.examples import parse_examples
 from conformance.strategies.models import Models
 from conformance.strategies.negative import Mutation, mutations
+from conformance.strategies.nulls import Path, nullable_paths, with_nulls
 from conformance.strategies.paths import concrete_path
 from conformance.strategies.schemas import Narrowing, generation_document
 from conformance.strategies.state import Entry, State
@@ -57,6 +58,7 @@ class Generator:
     )
     _mutations: dict[str, list[Mutation]] = field(default_factory=dict, init=False, repr=False)
     _examples: dict[str, list[Request]] = field(default_factory=dict, init=False, repr=False)
+    _nullable: dict[str, list[Path]] = field(default_factory=dict, init=False, repr=False)
     # Diagnostics, not state: positive draws, realistic passes undone, schemathesis draws rejected.
     stats: Counter[str] = field(default_factory=Counter, init=False, repr=False)
 
@@ -111,6 +113,27 @@ class Generator:
             return _positive(draw, self, op, cases, params, state)
 
         return positive_request()
+
+    def nullable(self, operation: Operation | str) -> list[Path]:
+        """The JSON body's property paths whose schema allows null (computed once)."""
+        op = self.operation(operation)
+        if op.id not in self._nullable:
+            self._nullable[op.id] = nullable_paths(self.spec, op)
+        return self._nullable[op.id]
+
+    def nulls(self, operation: Operation | str, state: State | None = None) -> st.SearchStrategy[Request]:
+        """Positive requests with every nullable body property set to an explicit null (as many as
+        validate together), named in `Request.nulls`. Empty (`st.nothing()`) when the body has none."""
+        op = self.operation(operation)
+        paths = self.nullable(op)
+        if not paths:
+            return st.nothing()
+        validator = self.validator
+        return (
+            self.positive(op, state)
+            .map(lambda request: with_nulls(validator, op, request, paths))
+            .filter(lambda request: bool(request.nulls))
+        )
 
     def negative(self, operation: Operation | str, state: State | None = None) -> st.SearchStrategy[Request]:
         """Requests that break exactly one constraint, named in `Request.breaks`. Empty (`st.nothing()`)

@@ -150,28 +150,102 @@ def negative_rejected(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
     )
 
 
+def sent_nulls(exchange: Exchange) -> list[str]:
+    """The properties a positive request set to an explicit null on purpose (`Request.nulls`) that the
+    body still holds as null when sent (the run's tag may have filled `metadata` in)."""
+    request = exchange.request
+    if request.mode != "positive" or not request.nulls:
+        return []
+    return [path for path in request.nulls if _null_at(request.body, path.split("."))]
+
+
+def _null_at(body: Any, path: list[str]) -> bool:
+    for key in path[:-1]:
+        body = body.get(key) if isinstance(body, dict) else None
+    return isinstance(body, dict) and path[-1] in body and body[path[-1]] is None
+
+
+def rejection(ctx: Context, exchange: Exchange) -> str | None:
+    """Why a positive request was answered 400/422 (the error's message and param, else the body);
+    None when it was not, or the rejection is about a referenced object (state, not schema)."""
+    status = exchange.response.status
+    if exchange.request.mode != "positive" or status not in (400, 422):
+        return None
+    reason = exchange.response.text(160)
+    error = _error_of(exchange)
+    if isinstance(error, dict):
+        if about_a_reference(error) or names_a_sent_id(ctx, exchange, error):
+            return None
+        if error.get("message"):
+            reason = str(error["message"])[:160] + (
+                f" (param {error['param']})" if error.get("param") else ""
+            )
+    return reason
+
+
+def _error_of(exchange: Exchange) -> Any:
+    body = exchange.response.json() if exchange.response.is_json else None
+    return body.get("error") if isinstance(body, dict) else None
+
+
 @check(
     "positive.accepted",
     family="errors",
     description="A request valid per the spec is not answered 400 or 422; a rejection about a referenced "
     "object (param `*_id`, code `*not_found`, or a sent ID field the message quotes) is state, not schema, "
-    "and passes.",
+    "and passes. (A request with explicit nulls is judged by positive.null_accepted.)",
 )
 def positive_accepted(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
-    status = exchange.response.status
-    if exchange.request.mode != "positive" or status not in (400, 422):
+    if sent_nulls(exchange):
         return
-    reason = exchange.response.text(160)
+    reason = rejection(ctx, exchange)
+    if reason is not None:
+        yield Finding(
+            f"a valid request was rejected with {exchange.response.status}",
+            expected="not 400/422",
+            got=reason,
+        )
+
+
+@check(
+    "positive.null_accepted",
+    family="errors",
+    description="A valid request that sets body properties the spec lets be null (3.0 `nullable`, 3.1 "
+    '`type: [..., "null"]`, a `{type: null}` branch) to an explicit `null` is not answered 400 or 422; '
+    "the positive phase sends one per operation. The message names the properties the error blames.",
+)
+def positive_null_accepted(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
+    nulls = sent_nulls(exchange)
+    reason = rejection(ctx, exchange) if nulls else None
+    if reason is None:
+        return
+    named = blamed(nulls, exchange) or nulls
+    yield Finding(
+        f"explicit null for {', '.join(named)} which the spec allows; got {exchange.response.status}",
+        expected="not 400/422",
+        got=reason,
+    )
+
+
+def blamed(nulls: list[str], exchange: Exchange) -> list[str]:
+    """The nulled properties the error names: its `param` (`temperature`, `tool_resources.x`), a
+    FastAPI-style `detail[].loc`, or the property's name as a word of the message."""
+    error = _error_of(exchange)
     body = exchange.response.json() if exchange.response.is_json else None
-    error = body.get("error") if isinstance(body, dict) else None
+    named: set[str] = set()
     if isinstance(error, dict):
-        if about_a_reference(error) or names_a_sent_id(ctx, exchange, error):
-            return
-        if error.get("message"):
-            reason = str(error["message"])[:160] + (
-                f" (param {error['param']})" if error.get("param") else ""
-            )
-    yield Finding(f"a valid request was rejected with {status}", expected="not 400/422", got=reason)
+        if isinstance(error.get("param"), str):
+            named.add(".".join(p for p in re.split(r"[.\[\]]+", error["param"]) if p))
+        text = str(error.get("message") or "")
+    else:
+        text = exchange.response.text(2000)
+    details = body.get("detail") if isinstance(body, dict) else None
+    for detail in details if isinstance(details, list) else []:
+        loc = detail.get("loc") if isinstance(detail, dict) else None
+        if isinstance(loc, list):
+            named.add(".".join(str(p) for p in loc if p != "body"))
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", text))
+    return [n for n in nulls if n in named or n in words]
 
 
 @check(

@@ -23,9 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("operation", metavar="OPERATION", help="an operation id, or 'METHOD /path'")
     parser.add_argument(
         "--mode",
-        choices=["positive", "negative", "examples"],
+        choices=["positive", "negative", "nulls", "examples"],
         default="positive",
-        help="valid requests, requests that break one named constraint, or the documented examples",
+        help="valid requests, requests that break one named constraint, valid requests with the body's "
+        "nullable properties set to null, or the documented examples",
     )
     parser.add_argument("-n", "--count", type=int, default=5, help="how many requests (default 5)")
     parser.add_argument("--seed", type=int, default=0, help="the same seed prints the same requests")
@@ -56,7 +57,10 @@ def run_sample(args: argparse.Namespace) -> int:
     else:
         if args.mode == "negative" and not generator.breakable(op):
             raise ConformanceError(f"{op.id} has no parameter or body that a negative request could break")
-        strategy = generator.positive(op) if args.mode == "positive" else generator.negative(op)
+        if args.mode == "nulls" and not generator.nullable(op):
+            raise ConformanceError(f"{op.id} has no body property the spec lets be null")
+        modes = {"positive": generator.positive, "negative": generator.negative, "nulls": generator.nulls}
+        strategy = modes[args.mode](op)
         requests = _draw(strategy, args.count, args.seed)
     for request in requests:
         sys.stdout.write(json.dumps(request.to_dict(), ensure_ascii=False, default=str) + "\n")

@@ -294,6 +294,25 @@ def valid_rejected(call: Call) -> None:
         )
 
 
+@fault("null-rejected", family="errors", check="positive.null_accepted", operations=("createAssistant",))
+def null_rejected(call: Call) -> None:
+    """A server that types an optional field as non-null (`description: str = ""`) rejects an explicit
+    `"description": null`, which the spec allows, with 422."""
+    body = call.request_json()
+    if call.method == "POST" and isinstance(body, dict) and body.get("description", "") is None and call.ok:
+        call.set_json(
+            {
+                "error": {
+                    "message": "Invalid type for 'description': expected a string, but got null instead.",
+                    "type": "invalid_request_error",
+                    "param": "description",
+                    "code": "invalid_type",
+                }
+            },
+            status=422,
+        )
+
+
 # -- http ----------------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ TAG_KEY = "conformance_run"
 METADATA_MAX_KEYS = 16
 TOKEN_LIMITS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 TOKEN_CAP = 32
+CAP_FIRST = ("max_completion_tokens", "max_output_tokens")  # the limit a clamp adds to a request without one
 COUNTS = ("n", "best_of")
 
 
@@ -84,7 +85,8 @@ def tag(request: Request, spec: Spec, operation: Operation, run_id: str) -> Requ
 
 
 def clamp(request: Request, spec: Spec, operation: Operation) -> Request:
-    """Cap token limits and counts; add a token cap when the schema has one and the request did not set it.
+    """Cap token limits and counts (an explicit null token limit too: it means none); add a token cap
+    when the schema has one and the request did not set it.
 
     Every cap stays inside the field's declared bounds. A negative request keeps the value it breaks,
     so the breakage survives.
@@ -102,11 +104,12 @@ def clamp(request: Request, spec: Spec, operation: Operation) -> Request:
             cap = within(spec, properties.get(name), TOKEN_CAP)
             if value > cap:
                 body[name] = cap
-    if request.mode != "negative" and not any(name in body for name in TOKEN_LIMITS):
-        for name in ("max_completion_tokens", "max_output_tokens"):
-            if name in properties:
-                body[name] = within(spec, properties[name], TOKEN_CAP)
-                break
+    if request.mode != "negative" and not any(_is_int(body.get(name)) for name in TOKEN_LIMITS):
+        # no limit, or only explicit nulls (no limit either): cap one, a null one first
+        nulls = [name for name in (*CAP_FIRST, "max_tokens") if name in body]
+        for name in nulls or [name for name in CAP_FIRST if name in properties]:
+            body[name] = within(spec, properties.get(name), TOKEN_CAP)
+            break
     for name in COUNTS:
         value = body.get(name)
         if name not in broken and _is_int(value):

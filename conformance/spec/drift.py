@@ -88,6 +88,7 @@ ALL_OPERATION_CHECKS = (
     "response.headers",
     "error.envelope",
     "positive.accepted",
+    "positive.null_accepted",
     "negative.rejected",
     "server.error",
 )

@@ -31,6 +31,7 @@ ISSUE_CHECKS = {
     "error.envelope",
     "negative.rejected",
     "positive.accepted",
+    "positive.null_accepted",
     "auth.required",
     "server.error",
     "pagination.page",
@@ -147,6 +148,7 @@ def test_checks_command_lists_the_catalogue(capsys):
         "error.envelope",
         "negative.rejected",
         "positive.accepted",
+        "positive.null_accepted",
         "server.error",
     }
     assert all(set(d) == {"id", "severity", "family", "description"} for d in data)

@@ -147,3 +147,55 @@ def test_rejections_about_missing_referenced_objects_are_state_not_schema(judge,
         "POST", "/batches", 400, error, operation_id="createBatch", request_body={"input_file_id": "file-x"}
     )
     assert bool(judge(exchange, ["positive.accepted"])) is fires
+
+
+def _null_exchange(status, body, nulls=("description", "temperature"), request_body=None):
+    sent = (
+        request_body
+        if request_body is not None
+        else {"model": "gpt-4o", "description": None, "temperature": None}
+    )
+    exchange = b.exchange(
+        "POST", "/assistants", status, body, operation_id="createAssistant", request_body=sent
+    )
+    exchange.request.nulls = tuple(nulls)
+    return exchange
+
+
+@pytest.mark.parametrize(
+    "body, named",
+    [
+        (
+            b.error(message="Invalid type for 'description': expected a string", param="description"),
+            "description",
+        ),
+        (
+            {"detail": [{"loc": ["body", "temperature"], "msg": "Input should be a valid number"}]},
+            "temperature",
+        ),
+        (b.error(message="Bad request", param=None), "description, temperature"),  # nothing blamed: all
+    ],
+)
+def test_a_rejected_explicit_null_names_the_property_the_error_blames(judge, body, named):
+    found = judge(_null_exchange(422, body), ["positive.null_accepted", "positive.accepted"])
+    assert [v.check for v in found] == [
+        "positive.null_accepted"
+    ]  # positive.accepted leaves it to the null check
+    assert found[0].message == f"explicit null for {named} which the spec allows; got 422"
+    assert found[0].expected == "not 400/422"
+
+
+def test_an_accepted_null_or_a_reference_rejection_passes(judge):
+    assert judge(_null_exchange(200, b.assistant()), ["positive.null_accepted"]) == []
+    missing = b.error(message="No vector store found", param="tool_resources.file_search.vector_store_ids[0]")
+    assert judge(_null_exchange(400, missing), ["positive.null_accepted"]) == []
+
+
+def test_nulls_the_run_filled_in_are_judged_as_a_plain_positive_request(judge):
+    # the run's tag replaced `metadata: null`: nothing null was sent, positive.accepted judges the answer
+    exchange = _null_exchange(
+        400, b.error(message="bad", param="model"), nulls=("metadata",), request_body={"metadata": {"a": "b"}}
+    )
+    assert [v.check for v in judge(exchange, ["positive.null_accepted", "positive.accepted"])] == [
+        "positive.accepted"
+    ]

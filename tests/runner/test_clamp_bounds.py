@@ -82,3 +82,36 @@ def test_the_run_tag_keeps_metadata_within_its_max_properties() -> None:
         "r",
     )
     assert len(tagged.body["metadata"]) == 16 and strategies.validate(thread, tagged, SPEC) == []
+
+
+NULL_LIMITS = [
+    op_id
+    for op_id in CLAMPED
+    if {p[0] for p in strategies.generator_for(SPEC).nullable(op_id) if len(p) == 1} & set(TOKEN_LIMITS)
+]
+
+
+@pytest.mark.parametrize("operation_id", NULL_LIMITS)
+def test_an_explicit_null_token_limit_is_capped_and_stays_valid(operation_id: str) -> None:
+    """A null token limit means no limit: on a real account the clamp caps it (within the spec's
+    bounds), so the explicit-null request of the positive phase costs no more than any other."""
+    op = SPEC.operation(operation_id)
+    checked = []
+
+    @settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(strategies.requests(op, "nulls", spec=SPEC))
+    def check(request) -> None:
+        if not set(request.nulls) & set(TOKEN_LIMITS):
+            return
+        clamped = clamp(request, SPEC, op)
+        limits = [clamped.body[name] for name in TOKEN_LIMITS if isinstance(clamped.body.get(name), int)]
+        assert limits and all(v <= max(TOKEN_CAP, 256) for v in limits), clamped.body
+        assert strategies.validate(op, clamped, SPEC) == [], clamped.body
+        checked.append(clamped)
+
+    check()
+    assert checked, f"no request of {operation_id} with a null token limit was drawn"
+
+
+def test_null_token_limit_operations_include_the_generation_operations() -> None:
+    assert {"createChatCompletion", "createRun", "createResponse", "createCompletion"} <= set(NULL_LIMITS)
