@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,13 @@ class Recorder:
 
 def json_response(data: Any, status: int = 200, **headers: str) -> Callable[[Request], Response]:
     return lambda request: JSONResponse(data, status_code=status, headers=headers or None)
+
+
+def free_port() -> int:
+    """A port no one listens on right now, for a server a test starts on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def read_results(report_dir: Path) -> dict[str, Any]:

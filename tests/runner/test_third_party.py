@@ -12,15 +12,9 @@ from pathlib import Path
 import pytest
 
 from conformance.cli import main
-from tests.runner.support import read_results
+from tests.runner.support import free_port, read_results
 
 LLMOCK = shutil.which("llmock")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.mark.skipif(LLMOCK is None, reason="needs llmock 0.2.2 (pip install llmock==0.2.2)")

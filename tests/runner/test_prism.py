@@ -1,0 +1,96 @@
+"""Acceptance against Prism 5 (`prism mock` of the official spec): a stateless mock answering what the
+spec's schemas and examples say, whatever was sent before. The run finishes with its reports, tells
+within seconds that the target keeps no state (its polls and state-bound CRUD judgements are left out,
+saying so) and lists only what Prism really does differently from the API, each checked by hand.
+
+Prism is an npm package; `.ci/run` installs the pinned version (`.ci/prism/package.json`) with `npm ci`
+into `.ci/prism/node_modules`. `OPENAI_CONFORMANCE_PRISM` names another prism binary. The test never
+downloads: without the binary it is skipped."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from conformance.spec import catalog
+from tests.runner.support import free_port, read_results
+
+ROOT = Path(__file__).resolve().parents[2]
+PRISM = Path(os.environ.get("OPENAI_CONFORMANCE_PRISM") or ROOT / ".ci/prism/node_modules/.bin/prism")
+# the Assistants family (CRUD, runs that never leave "queued", a pagination walk) and one list more
+SCOPE = ["--include", "Assistants,listBatches", "--max-examples", "1"]
+START_TIMEOUT = 120  # Prism parses the whole spec before it listens: ~15 s on a busy 2-core machine
+
+
+def _wait_for(server: subprocess.Popen, port: int) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+        assert server.poll() is None, f"prism exited with {server.returncode}"
+        assert time.monotonic() < deadline, f"prism did not listen within {START_TIMEOUT} s"
+        time.sleep(0.3)
+
+
+@pytest.mark.skipif(
+    not PRISM.exists(),
+    reason=f"needs Prism 5 at {PRISM} (.ci/run installs it: npm ci --prefix .ci/prism; "
+    "or set OPENAI_CONFORMANCE_PRISM to a prism binary)",
+)
+def test_prism_run_finishes_tells_it_is_stateless_and_lists_true_deviations(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-conformance-test")
+    port = free_port()
+    spec = catalog.find(catalog.DEFAULT_KEY)
+    assert spec is not None
+    server = subprocess.Popen(
+        [str(PRISM), "mock", str(spec.path), "-p", str(port), "-h", "127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(server, port)
+        started = time.monotonic()
+        # Prism serves the spec's paths at its root (the spec's server URL ends in /v1)
+        code = main(
+            ["run", "--target", f"http://127.0.0.1:{port}", "--target-kind", "test-server"]
+            + SCOPE
+            + ["--report-dir", str(tmp_path), "--progress", "false"]
+        )
+        took = time.monotonic() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    out = capsys.readouterr().out
+    assert code == 1 and "Traceback" not in out, out
+    assert took < 120, f"the run took {took:.0f} s"
+    run = tmp_path / "latest"
+    assert {"results.json", "summary.md", "report.html", "junit.xml"} <= {p.name for p in run.iterdir()}
+    results = read_results(tmp_path)
+    rows = results["operations"]
+    # the polls of a run that stays "queued" stop at once, naming the evidence
+    reasons = {r["operation_id"]: r["reason"] or "" for r in rows if r["phase"] == "scenarios"}
+    assert "the target keeps no state" in reasons["createRun"], reasons
+    found = {(v["check"], v["operation_id"], v["message"]) for r in rows for v in r["violations"]}
+    # checked by hand (curl against prism mock 5.14.2): each is what Prism answers
+    for deviation in [
+        # no x-request-id header on any answer
+        ("response.headers", "listAssistants", "header x-request-id is missing"),
+        # lists are generated from the schema: one item with id "string", first_id "asst_abc123"
+        ("pagination.page", "listAssistants", "first_id should be data[0].id"),
+        # the metadata and model sent are not echoed: the answer is the schema's sample
+        ("object.invariants", "createAssistant", "metadata does not round-trip"),
+        ("object.invariants", "createAssistant", "the model echoed back is not the one requested"),
+        # a "queued" run with completed_at, failed_at, cancelled_at and usage all set
+        ("lifecycle.fields", "createRun", "failed_at is set on a queued thread.run"),
+        # stream: true is answered with a JSON run, not an event stream
+        ("lifecycle.workflow", "createRun", "stream: true answers text/event-stream"),
+        # an invalid request is refused with 422 application/problem+json, not the error envelope
+        ("error.envelope", "listAssistants", "the body is not an error envelope"),
+    ]:
+        assert deviation in found, (deviation, sorted(found))
