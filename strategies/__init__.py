@@ -31,7 +31,8 @@ query, headers, body or files or raw content, media_type, mode, breaks).
   gives an empty strategy (`Generator.breakable` says which).
 * "nulls" requests are positive ones with every body property the spec lets be null (3.0 `nullable`,
   3.1 `type: [..., "null"]`, a `{type: null}` branch) set to null, named in `Request.nulls`; as
-  many as validate together (`Generator.nullable` lists the candidates).
+  many as validate together (`Generator.nullable` lists the candidates); "nested-nulls" only those
+  inside objects, whose parents it keeps or makes (`{"reasoning": {"effort": null}}`).
 * Requests never carry auth headers: the runner adds them. Path id shapes ("thread_…", "file-…")
   are a convention the spec does not write down; `validate(..., id_shapes=False)` skips them.
 
@@ -70,7 +71,7 @@ __all__ = [
     "validate",
 ]
 
-Mode = Literal["positive", "negative", "nulls"]
+Mode = Literal["positive", "negative", "nulls", "nested-nulls"]
 
 
 def generator_for(spec: Spec | None = None) -> Generator:
@@ -91,15 +92,16 @@ def requests(
     spec: Spec | None = None,
 ) -> st.SearchStrategy[Request]:
     """A strategy of complete requests for `operation` (an `Operation` or an operation id). "nulls" draws
-    positive requests with the body properties the spec lets be null set to null (`Request.nulls`)."""
+    positive requests with the body properties the spec lets be null set to null (`Request.nulls`),
+    "nested-nulls" those inside objects only (their parents kept, or made)."""
     generator, op = _resolve(operation, spec)
     if mode == "positive":
         return generator.positive(op, state)
     if mode == "negative":
         return generator.negative(op, state)
-    if mode == "nulls":
-        return generator.nulls(op, state)
-    raise ValueError(f"mode must be 'positive', 'negative' or 'nulls', not {mode!r}")
+    if mode in ("nulls", "nested-nulls"):
+        return generator.nulls(op, state, nested=mode == "nested-nulls")
+    raise ValueError(f"mode must be 'positive', 'negative', 'nulls' or 'nested-nulls', not {mode!r}")
 
 
 def examples(operation: Operation | str, spec: Spec | None = None) -> list[Request]:

@@ -121,17 +121,20 @@ class Generator:
             self._nullable[op.id] = nullable_paths(self.spec, op)
         return self._nullable[op.id]
 
-    def nulls(self, operation: Operation | str, state: State | None = None) -> st.SearchStrategy[Request]:
+    def nulls(
+        self, operation: Operation | str, state: State | None = None, nested: bool = False
+    ) -> st.SearchStrategy[Request]:
         """Positive requests with every nullable body property set to an explicit null (as many as
-        validate together), named in `Request.nulls`. Empty (`st.nothing()`) when the body has none."""
+        validate together), named in `Request.nulls`; `nested` nulls only the properties inside
+        objects, keeping (or making) their parents. Empty (`st.nothing()`) when there is none."""
         op = self.operation(operation)
-        paths = self.nullable(op)
+        paths = [p for p in self.nullable(op) if len(p) > 1] if nested else self.nullable(op)
         if not paths:
             return st.nothing()
         validator = self.validator
         return (
             self.positive(op, state)
-            .map(lambda request: with_nulls(validator, op, request, paths))
+            .map(lambda request: with_nulls(validator, op, request, paths, make_parents=nested))
             .filter(lambda request: bool(request.nulls))
         )
 

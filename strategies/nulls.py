@@ -5,7 +5,9 @@ accepted when the spec allows it: OpenAPI 3.0 `nullable: true` (normalised to a 
 3.1 `type: [..., "null"]`, `const: null`, an enum holding null, or an `anyOf`/`oneOf` branch that is
 one of those. Random generation rarely sends one (and never on purpose), so the positive phase sends
 one such request per operation: every nullable property of the JSON body set to null (top level, and
-inside nested objects the drawn body has), as many as still validate together.
+inside nested objects the drawn body has), as many as still validate together; and, where the body has
+nullable properties inside objects, a second one that nulls only those, its parents kept or made
+(`reasoning: {"effort": null}`, which the first request cannot send when it nulls `reasoning`).
 """
 
 from __future__ import annotations
@@ -85,20 +87,25 @@ def _is_null(spec: Spec, schema: Any) -> bool:
 
 
 def with_nulls(
-    validator: RequestValidator, operation: Operation, request: Request, paths: list[Path]
+    validator: RequestValidator,
+    operation: Operation,
+    request: Request,
+    paths: list[Path],
+    make_parents: bool = False,
 ) -> Request:
     """`request` with every path of `paths` set to null where the request still validates; the
-    paths set are named in `Request.nulls` (dotted). Nested paths need their parent object present."""
+    paths set are named in `Request.nulls` (dotted). A nested path needs its parent object: present
+    in the body, or (`make_parents`) an empty object put where the parent is absent or null."""
     if request.media_type != JSON or not isinstance(request.body, dict) or not paths:
         return request
-    body = _set_all(request.body, paths)
+    body = _set_all(request.body, paths, make_parents)
     candidate = replace(request, body=body, nulls=tuple(".".join(p) for p in paths if _is_set(body, p)))
     if not validator.validate(operation, candidate, id_shapes=False):
         return candidate
     # Some nulls do not go together (or a nested null under a null parent): add them one at a time.
     body, chosen = request.body, []
     for path in paths:
-        trial = _set_all(body, [path])
+        trial = _set_all(body, [path], make_parents)
         if not _is_set(trial, path):
             continue
         if not validator.validate(operation, replace(request, body=trial), id_shapes=False):
@@ -107,12 +114,14 @@ def with_nulls(
     return replace(request, body=body, nulls=tuple(chosen))
 
 
-def _set_all(body: dict[str, Any], paths: list[Path]) -> dict[str, Any]:
+def _set_all(body: dict[str, Any], paths: list[Path], make_parents: bool = False) -> dict[str, Any]:
     """A copy of `body` with each path set to null; a path whose parent is no object is left out."""
     out = _copy(body)
     for path in paths:
         parent: Any = out
         for key in path[:-1]:
+            if make_parents and isinstance(parent, dict) and parent.get(key) is None:
+                parent[key] = {}
             parent = parent.get(key) if isinstance(parent, dict) else None
         if isinstance(parent, dict):
             parent[path[-1]] = None

@@ -23,10 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("operation", metavar="OPERATION", help="an operation id, or 'METHOD /path'")
     parser.add_argument(
         "--mode",
-        choices=["positive", "negative", "nulls", "examples"],
+        choices=["positive", "negative", "nulls", "nested-nulls", "examples"],
         default="positive",
         help="valid requests, requests that break one named constraint, valid requests with the body's "
-        "nullable properties set to null, or the documented examples",
+        "nullable properties set to null (nested-nulls: those inside objects), or the documented examples",
     )
     parser.add_argument("-n", "--count", type=int, default=5, help="how many requests (default 5)")
     parser.add_argument("--seed", type=int, default=0, help="the same seed prints the same requests")
@@ -57,10 +57,18 @@ def run_sample(args: argparse.Namespace) -> int:
     else:
         if args.mode == "negative" and not generator.breakable(op):
             raise ConformanceError(f"{op.id} has no parameter or body that a negative request could break")
-        if args.mode == "nulls" and not generator.nullable(op):
-            raise ConformanceError(f"{op.id} has no body property the spec lets be null")
-        modes = {"positive": generator.positive, "negative": generator.negative, "nulls": generator.nulls}
-        strategy = modes[args.mode](op)
+        nested = args.mode == "nested-nulls"
+        if args.mode in ("nulls", "nested-nulls") and not any(
+            len(path) > 1 or not nested for path in generator.nullable(op)
+        ):
+            where = "inside an object " if nested else ""
+            raise ConformanceError(f"{op.id} has no body property {where}the spec lets be null")
+        if args.mode == "positive":
+            strategy = generator.positive(op)
+        elif args.mode == "negative":
+            strategy = generator.negative(op)
+        else:
+            strategy = generator.nulls(op, nested=nested)
         requests = _draw(strategy, args.count, args.seed)
     for request in requests:
         sys.stdout.write(json.dumps(request.to_dict(), ensure_ascii=False, default=str) + "\n")

@@ -357,16 +357,18 @@ class Session:
         self._nulls(operation, phase)
 
     def _nulls(self, operation: Operation, phase: PhaseState) -> None:
-        """One valid request with the body's nullable properties set to explicit null, every run: random
-        generation rarely sends a null (positive.null_accepted judges the answer)."""
-        strategy = self.requests(operation, "nulls", snapshot=bool(params_of(operation.path)))
-        if strategy is None or strategy.is_empty:
-            return
+        """Valid requests with the body's nullable properties set to explicit null, every run (random
+        generation rarely sends a null; positive.null_accepted judges the answer): one with all it can
+        null, one with those inside objects (whose parents the first may have nulled)."""
         before = phase.sent
-        try:
-            self.given(strategy, lambda request: self._one(request, operation, phase), max_examples=1)
-        except (FlakyStrategyDefinition, FlakyFailure, Unsatisfiable):
-            pass  # no valid request with nulls to draw: nothing to judge
+        for mode in ("nulls", "nested-nulls"):
+            strategy = self.requests(operation, mode, snapshot=bool(params_of(operation.path)))
+            if strategy is None or strategy.is_empty:
+                continue
+            try:
+                self.given(strategy, lambda request: self._one(request, operation, phase), max_examples=1)
+            except (FlakyStrategyDefinition, FlakyFailure, Unsatisfiable):
+                pass  # no valid request with nulls to draw: nothing to judge
         if phase.sent > before and phase.result.outcome == "skipped":
             phase.result.outcome, phase.result.reason = "passed", None
 

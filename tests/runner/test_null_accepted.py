@@ -93,7 +93,13 @@ def test_a_server_rejecting_an_allowed_null_gets_the_finding_naming_the_property
 
 @pytest.mark.parametrize("kind", ["test-server", "real-account"])
 def test_the_clean_emulator_accepts_every_allowed_null(openai_spec, kind) -> None:
-    operations = ["createAssistant", "modifyAssistant", "createChatCompletion", "createThread"]
+    operations = [
+        "createAssistant",
+        "modifyAssistant",
+        "createChatCompletion",
+        "createThread",
+        "createResponse",
+    ]
     results, sent = _run({"target": "emulator", "target_kind": kind}, operations, openai_spec)
     assert {ex.request.operation_id for ex in sent} == set(operations)  # one each, every run
     assert all(200 <= ex.response.status < 300 for ex in sent), [
@@ -101,6 +107,14 @@ def test_the_clean_emulator_accepts_every_allowed_null(openai_spec, kind) -> Non
     ]
     failures = [v for r in results for v in r.violations if not v.get("known_deviation")]
     assert all(r.outcome == "passed" for r in results) and not failures, failures
+    nested = [
+        ex.request
+        for ex in sent
+        if ex.request.operation_id == "createResponse" and "." in ex.request.nulls[0]
+    ]
+    assert (
+        nested and nested[0].body["reasoning"]["effort"] is None
+    )  # the second request: nulls inside objects
     chat = next(ex.request for ex in sent if ex.request.operation_id == "createChatCompletion")
     assert {"temperature", "top_p", "stop"} <= {k for k, v in chat.body.items() if v is None}
     if kind == "real-account":  # an explicit null token limit is no limit: the clamp caps it

@@ -50,3 +50,16 @@ def test_bad_input_is_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert message in err
+
+
+def test_nulls_modes_print_the_properties_they_set_to_null(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sample", "createAssistant", "--mode", "nulls", "-n", "2"]) == 0
+    lines = _lines(capsys)
+    assert len(lines) == 2 and all("description" in line["nulls"] for line in lines)
+    assert all(line["body"][name] is None for line in lines for name in line["nulls"])
+    assert main(["sample", "createResponse", "--mode", "nested-nulls", "-n", "1"]) == 0
+    (line,) = _lines(capsys)
+    assert "reasoning.effort" in line["nulls"] and line["body"]["reasoning"]["effort"] is None
+    assert main(["sample", "listModels", "--mode", "nulls"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "listModels has no body property the spec lets be null" in err

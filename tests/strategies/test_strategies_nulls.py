@@ -12,11 +12,11 @@ from conformance.spec import load
 from conformance.strategies.nulls import allows_null
 
 
-def _draws(op, spec, n=3):
+def _draws(op, spec, n=3, mode="nulls"):
     drawn = []
 
     @settings(max_examples=n, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-    @given(strategies.requests(op, "nulls", spec=spec))
+    @given(strategies.requests(op, mode, spec=spec))
     def collect(request) -> None:
         drawn.append(request)
 
@@ -113,3 +113,18 @@ def test_every_way_a_spec_says_null_is_found(tmp_path):
         assert isinstance(request.body["size"], int)
         if isinstance(request.body.get("inner"), dict):  # nested: set when the body has the object
             assert "inner.note" in request.nulls and request.body["inner"]["note"] is None
+    for nested in _draws(op, spec, 2, "nested-nulls"):
+        assert nested.nulls == ("inner.note",) and nested.body["inner"]["note"] is None  # made when absent
+
+
+def test_nested_nulls_keep_or_make_the_parent_object(spec):
+    # createResponse nulls `reasoning` itself in the first request, so `reasoning.effort: null` needs its own
+    op = spec.operation("createResponse")
+    for request in _draws(op, spec, 2):
+        assert request.body.get("reasoning") is None
+    nested = _draws(op, spec, 3, "nested-nulls")
+    for request in nested:
+        assert {"reasoning.effort", "reasoning.summary"} <= set(request.nulls)
+        assert all("." in name for name in request.nulls)  # top-level properties are the first request's
+        assert request.body["reasoning"]["effort"] is None
+        assert strategies.validate(op, request, spec, id_shapes=False) == []
