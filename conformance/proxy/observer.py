@@ -14,7 +14,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from conformance.checks import CheckConfig, Violation, match_operation, run_checks
+from conformance.checks import CheckConfig, Violation, match_operation, run_checks, select
+from conformance.checks.lifecycle import Oracle
 from conformance.checks.signature import Signature
 from conformance.errors import EXIT_OK, EXIT_UNREACHABLE
 from conformance.exchange import Exchange, Request
@@ -40,8 +41,16 @@ VIOLATION_CODES = (
 
 
 def judge(exchange: Exchange, spec: Spec, config: CheckConfig | None = None) -> list[Violation]:
-    """Every check on one exchange (the one place the proxy calls the checks)."""
-    return list(run_checks(exchange, spec, config=config))
+    """Every check on one exchange (the one place the proxy calls the checks), and the lifecycle
+    oracle on the objects of its answer, as a scenario judges every object it sees: a status its
+    state machine lacks, a timestamp or field set or missing for the status, a stream's objects
+    changing status as their machine forbids. Across exchanges the proxy keeps no memory: the
+    order in which concurrent answers arrive need not be the order the server changed an object."""
+    found = list(run_checks(exchange, spec, config=config))
+    if exchange.response.status >= 100:
+        skipped = {c.id for c in select(config.skip_checks)} if config and config.skip_checks else set()
+        found += [v for v in Oracle().observe(exchange) if v.check not in skipped]
+    return found
 
 
 def stderr_printer(line: str) -> None:

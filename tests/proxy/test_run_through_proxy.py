@@ -15,6 +15,7 @@ import pytest
 
 from conformance.cli import main
 from conformance.emulator import create_app, media
+from conformance.emulator.faults import FAULTS
 from conformance.errors import EXIT_OK, EXIT_VIOLATIONS
 from conformance.proxy import CassetteWriter
 from conformance.proxy.replay import replay
@@ -46,10 +47,10 @@ def proxy_in_front(spec, *faults: str, cassette: Path | None = None) -> Iterator
             yield found
 
 
-def run(base: str, report_dir: Path, include: str) -> int:
+def run(base: str, report_dir: Path, include: str, *extra: str) -> int:
     return main(
         ["run", "--target", base, "--target-kind", "test-server", "--include", include]
-        + ["--max-examples", "1", "--report-dir", str(report_dir)]
+        + ["--max-examples", "1", "--report-dir", str(report_dir), *extra]
     )
 
 
@@ -118,14 +119,16 @@ def test_the_proxy_catches_a_multipart_stream_labelled_json(spec):
     assert proxy.results.exit_code == EXIT_VIOLATIONS
 
 
-def test_the_proxy_and_the_run_both_catch_a_fault(spec, tmp_path):
-    with proxy_in_front(spec, "wrong-object-constant") as (proxy, base):
-        code = run(base, tmp_path, "createAssistant")
+@pytest.mark.parametrize("name", ["wrong-object-constant", "completed-at-missing"])
+def test_the_proxy_and_the_run_both_catch_a_fault(spec, tmp_path, name):
+    """A schema fault, and a lifecycle one the proxy sees in single answers (a completed run without
+    completed_at): the proxy finds what the run finds, no more and no less."""
+    fault = FAULTS[name]
+    with proxy_in_front(spec, name) as (proxy, base):
+        code = run(base, tmp_path, ",".join(fault.operations), "--phases", ",".join(fault.phases))
     assert code == EXIT_VIOLATIONS
     ran = read_results(tmp_path)["operations"]
-    by_run = {
-        (v["check"], v["operation_id"]) for r in ran for v in r["violations"] if not v.get("known_deviation")
-    }
-    by_proxy = {(v["check"], v["operation_id"]) for v in new_findings(proxy)}
-    assert ("response.schema", "createAssistant") in by_proxy
+    by_run = {v["check"] for r in ran for v in r["violations"] if not v.get("known_deviation")}
+    by_proxy = {v["check"] for v in new_findings(proxy)}
+    assert fault.check in by_proxy
     assert by_proxy == by_run, "\n".join(proxy.lines)
