@@ -40,6 +40,7 @@ from conformance.runner.selection import (
     skip_reason,
     unowned_reason,
 )
+from conformance.runner.stateless import STATE_BOUND, keeps_no_state
 from conformance.runner.target import Interrupted, Target, TransportFailure
 from conformance.runner.verdict import accept, is_relaxed, relaxed_check_config, run_baseline, run_profile
 from conformance.spec import Operation, Spec
@@ -291,6 +292,7 @@ class Session:
                 f"every request ({phase.sent}) was answered 404/405/501 and nothing showed the route exists"
             )
             return
+        self._without_state(phase)
         for violation in phase.violations:
             if violation.check in self.skipped_checks:  # --skip-check, also for scenario oracles
                 continue
@@ -304,6 +306,19 @@ class Session:
         elif not phase.sent and not result.violations and result.outcome == "passed":
             result.outcome = "skipped"
             result.reason = result.reason or (phase.not_sent[0] if phase.not_sent else "no request to send")
+
+    def _without_state(self, phase: PhaseState) -> None:
+        """Read-your-writes findings against a target that keeps no state say what the target is, not
+        what it does wrong: they are left out, and the reason names the evidence (`runner.stateless`)."""
+        if not any(v.check in STATE_BOUND for v in phase.violations):
+            return
+        reason = keeps_no_state(self, reversed(self.resources.created))
+        if reason is None:
+            return
+        phase.violations = [v for v in phase.violations if v.check not in STATE_BOUND]
+        phase.result.reason = phase.result.reason or reason
+        if not phase.violations and phase.result.outcome == "passed":
+            phase.result.outcome = "skipped"
 
     def _add(self, phase: PhaseState, violation: Violation) -> None:
         if is_relaxed(self.profile, violation):

@@ -22,7 +22,8 @@ one line ("waiting for run run_1: status 'queued', 40 s"); all polls of a run to
 `ceiling` (1800 s; 300 s on the emulator), after which a flow that would poll is skipped with the
 reason; and an object that reads the same `stale_reads` (3) times in a row is probed with an id this
 run never created: a target that answers that too with the object keeps no state (a mock answering
-its examples), so the flow and every later poll of the run are skipped, naming it. A target that
+its examples: `conformance.runner.stateless`), so the flow and every later poll of the run are skipped,
+naming it; so is the rest of a flow that judges what the target kept of its writes (`needs_state`). A target that
 keeps state but never moves an object (a respx mock such as openai-responses leaves runs `queued`):
 an object whose status stays the one its wait began with for `stall` seconds (60; 300 on a real
 account) ends the wait, once per run and (object, status): a `lifecycle.workflow` finding on a test
@@ -36,7 +37,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -48,6 +48,7 @@ from conformance.exchange import Exchange, Request
 from conformance.runner.progress import notice
 from conformance.runner.resources import Created, fill, params_of
 from conformance.runner.safety import body_properties
+from conformance.runner.stateless import evidence_of, keeps_no_state, probe
 from conformance.runner.target import TransportFailure
 
 
@@ -80,10 +81,9 @@ class Polling:
 
 @dataclass
 class PollClock:
-    """What the polls of one run share: the seconds spent, and the evidence of a stateless target."""
+    """What the polls of one run share: the seconds spent, and the objects seen stalled."""
 
     spent: float = 0.0
-    stateless: str | None = None
     stalled: dict[tuple[str, str], str] = field(default_factory=dict)  # (object, status) -> what was seen
 
 
@@ -278,8 +278,9 @@ class Flow:
         for `stall` seconds ends the wait once per run (`_stalled`; see the module's docstring).
         """
         clock = clock_of(self.session)
-        if clock.stateless:
-            raise Skip(clock.stateless)
+        evidence = evidence_of(self.session)
+        if evidence.reason:
+            raise Skip(evidence.reason)
         left = self.polling.ceiling - clock.spent
         if left <= 0:
             raise Skip(self._ceiling_spent())
@@ -332,11 +333,14 @@ class Flow:
                     raise Skip(f"{message}; {self._ceiling_spent()}")
                 same = same + 1 if obj == previous else 0
                 previous = obj
-                if same + 1 >= self.polling.stale_reads and not probed:
+                if same + 1 >= self.polling.stale_reads and not probed and not evidence.asked:
                     probed = True
-                    clock.stateless = self._stateless(operation_id, params, obj)
-                    if clock.stateless:
-                        raise Skip(clock.stateless)
+                    seen = (
+                        f"{obj.get('object', 'the object')} {key} (status {obj.get('status')!r}) "
+                        f"unchanged {self.polling.stale_reads} times"
+                    )
+                    if reason := probe(self.session, self.operation(operation_id), params, obj, seen):
+                        raise Skip(reason)
                 if now >= beat:
                     notice(f"waiting for {name} {key}: status {status!r}, {now - started:.0f} s")
                     beat = now + self.polling.heartbeat
@@ -378,30 +382,12 @@ class Flow:
             "(OPENAI_CONFORMANCE_POLL_CEILING)"
         )
 
-    def _stateless(self, operation_id: str, params: dict[str, str], obj: dict[str, Any]) -> str | None:
-        """Read the polled operation with an id this run never created (one request, judged by no
-        check: it is a question about the target, not a test): a target that answers it with the same
-        object keeps no state, and the reason says so; a real server answers 404."""
-        op = self.operation(operation_id)
-        names = params_of(op.path)
-        if not names or not isinstance(obj.get("id"), str):
-            return None
-        real = str(params[names[-1]])
-        prefix = real.split("_", 1)[0] + "_" if "_" in real else ""
-        probe = {**{name: str(params[name]) for name in names}, names[-1]: f"{prefix}{uuid.uuid4().hex[:24]}"}
-        request = Request(op.method, fill(op.path, probe), op.id, op.path, probe, mode="scenario")
-        try:
-            response = self.session.target.send(request, op)
-        except (TransportFailure, ConformanceError):
-            return None
-        other = response.json() if 200 <= response.status < 300 and response.is_json else None
-        if not isinstance(other, dict) or other.get("id") != obj.get("id"):
-            return None
-        return (
-            f"the target keeps no state: {operation_id} answered {obj.get('object', 'the object')} "
-            f"{obj['id']} (status {obj.get('status')!r}) unchanged {self.polling.stale_reads} times, "
-            f"and the same object for {probe[names[-1]]}, an id this run never created"
-        )
+    def needs_state(self) -> None:
+        """What follows judges what the target kept of this flow's writes: on a target that keeps no
+        state (asked once per run, `conformance.runner.stateless`) the rest of the flow is skipped."""
+        objects = [*self.created(), *reversed(self.session.resources.created)]
+        if reason := keeps_no_state(self.session, objects):
+            raise Skip(reason)
 
     def cancel(
         self,

@@ -260,6 +260,7 @@ def upload_flow(session: Any, phase: Any) -> None:
         parts = [flow.json(_part(flow, upload_id, chunk))["id"] for chunk in (data[:half], data[half:])]
         body = {"part_ids": parts, "md5": hashlib.md5(data).hexdigest()}  # noqa: S324 - the API's checksum
         exchange = flow.call("completeUpload", {"upload_id": upload_id}, body=body)
+        flow.needs_state()  # the file must hold the parts sent, and take none after
         done = flow.json(exchange)
         file = done.get("file")
         if isinstance(file, dict) and isinstance(file.get("id"), str):
@@ -283,6 +284,7 @@ def upload_cancel(session: Any, phase: Any) -> None:
     with Flow(session, phase, cost=20) as flow:
         created = _new_upload(flow, DOCUMENT)
         upload_id = created["id"]
+        flow.needs_state()  # a cancel must change what the upload takes
         flow.cancel("cancelUpload", {"upload_id": upload_id}, "upload", upload_id)
         late = _part(flow, upload_id, DOCUMENT, expect=None)
         if late.response.status < 400:

@@ -236,6 +236,7 @@ def traverse(session: Any, phase: Any, operation_id: str) -> None:
             ids = [str(item["id"]) for item in items]
             stamps = [item.get("created_at") for item in items]
             distinct = len(set(stamps)) == len(stamps)  # same-second items may come in any order
+        flow.needs_state()  # the walk judges the lists by the objects this flow created
         orders = ("desc", "asc") if "order" in names else (None,)
         for order in orders:
             base: dict[str, Any] = {"limit": LIMIT}

@@ -13,6 +13,7 @@ from conformance.results import OperationResult
 from conformance.runner import progress
 from conformance.runner.config import RunConfig
 from conformance.runner.session import PhaseState
+from conformance.runner.stateless import evidence_of
 from conformance.scenarios.flow import Abort, Flow, Polling, Skip, clock_of, polling_for
 
 
@@ -100,7 +101,7 @@ def test_a_long_wait_beats_and_the_run_stops_polling_at_its_ceiling(make_session
         with pytest.raises(Skip, match="ceiling of 1 s"):
             flow.poll("getRun", params)
         # the emulator keeps state: the probe of an unknown id got 404, so polling went on
-        assert clock_of(session).stateless is None and clock_of(session).spent >= 0.6
+        assert evidence_of(session).reason is None and clock_of(session).spent >= 0.6
         assert heard and all(f"waiting for thread.run {run['id']}: status 'queued'" in line for line in heard)
         with pytest.raises(Skip, match="ceiling"):  # the ceiling is the run's, not the poll's
             flow.poll("getRun", params)
@@ -135,7 +136,7 @@ def test_a_run_that_never_leaves_queued_is_one_finding_and_later_waits_are_skipp
             flow.poll("getRun", params)
         found = [(v.check, v.got) for v in phase.violations if not v.known_deviation]
         assert found == [("lifecycle.workflow", "queued")]
-        assert clock_of(session).stateless is None  # the probe of an unknown id got 404
+        assert evidence_of(session).reason is None  # the probe of an unknown id got 404
         assert any("later waits for a 'queued' thread.run are skipped" in line for line in heard)
         later = Flow(session, phase_for(session, "getRun"), cost=20)
         again = _queued_run(later)
