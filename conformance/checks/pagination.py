@@ -27,7 +27,8 @@ def list_body(exchange: Exchange) -> dict[str, Any] | None:
     return body if isinstance(body, dict) and isinstance(body.get("data"), list) else None
 
 
-def requested_limit(op: Operation | None, exchange: Exchange) -> int | None:
+def _asked_limit(op: Operation | None, exchange: Exchange) -> int | None:
+    """The `limit` in force, as asked or by the spec's default, 0 included."""
     value = exchange.request.query.get("limit")
     if value is None and op is not None:
         param = op.param("limit", "query")
@@ -36,6 +37,11 @@ def requested_limit(op: Operation | None, exchange: Exchange) -> int | None:
         limit = int(value) if value is not None and not isinstance(value, bool) else None
     except (TypeError, ValueError):
         return None
+    return limit
+
+
+def requested_limit(op: Operation | None, exchange: Exchange) -> int | None:
+    limit = _asked_limit(op, exchange)
     return limit if limit and limit > 0 else None
 
 
@@ -110,7 +116,8 @@ def pagination_page(ctx: Context, exchange: Exchange) -> Iterator[Finding]:
         if body[key] != expected:
             where = "null on an empty list" if not data else f"data[{0 if key == 'first_id' else -1}].id"
             yield Finding(f"{key} should be {where}", expected=expected, got=body[key], path=f"$.{key}")
-    if body.get("has_more") is True and not data:
+    # a page of limit=0 (allowed where the spec's minimum is 0) is empty yet may have more after it
+    if body.get("has_more") is True and not data and _asked_limit(op, exchange) != 0:
         yield Finding("has_more is true on an empty page", expected=False, got=True, path="$.has_more")
     limit = requested_limit(op, exchange)
     if limit is not None and len(data) > limit:

@@ -187,3 +187,10 @@ def test_has_more_true_before_an_empty_page_is_caught():
     (violation,) = check_traversal([*pages, empty], expected_ids=[i["id"] for i in ITEMS])
     assert violation.path == "$.has_more" and (violation.expected, violation.got) == ("false", "true")
     assert "next page is empty" in violation.message
+
+
+@pytest.mark.parametrize(("limit", "fires"), [(0, False), ("0", False), (1, True)])
+def test_a_limit_0_page_is_empty_yet_may_have_more(judge, limit, fires):
+    """ListSkills, list-groups and others allow limit=0: an empty page then says nothing about the next."""
+    findings = page_ids(judge, page([], True, {"limit": limit}))
+    assert (("$.has_more", "has_more is true on an empty page") in findings) is fires
