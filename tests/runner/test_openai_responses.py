@@ -1,55 +1,35 @@
 """Acceptance against a server nobody here wrote: openai-responses 0.13.1, a stateful respx mock of the
-API, served over HTTP by a small bridge. The run finishes, names what the mock does not implement, and
-every violation it lists is a deviation of the mock, checked by hand (each pattern below says how).
+API, served over HTTP by a small bridge (openai_responses_bridge.py). The run finishes, names what the
+mock does not implement, and every violation it lists is a deviation of the mock, checked by hand (each
+pattern below says how).
 
-openai-responses is not in the test extra: 0.13.1 requires openai<3, which would hold back the SDK the
-rest of the suite runs against; `pip install openai-responses==0.13.1` to run this test (skipped without)."""
+openai-responses 0.13.1 requires openai<3, which would hold back the SDK the rest of the suite runs
+against, so the bridge runs as a subprocess under the python of an environment of its own: `.ci/run`
+builds it in .ci/third-party/openai-responses (OPENAI_CONFORMANCE_OPENAI_RESPONSES_PYTHON names another
+python that has openai-responses, respx, starlette and uvicorn). Without it the test is skipped."""
 
 from __future__ import annotations
 
-import importlib
-import random
+import os
 import re
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
 
 from conformance.cli import main
-from tests.runner.support import read_results
+from tests.runner.support import free_port, read_results
 
-openai_responses = pytest.importorskip("openai_responses")
-respx = pytest.importorskip("respx")
-
-DROPPED = ("content-length", "content-encoding", "transfer-encoding")
-
-
-def bridge(mock) -> Starlette:
-    """Each HTTP request goes to the mock's respx router as the SDK's request would. A route the mock
-    lacks answers a plain 404 and a crash of the mock a plain 500, as any web framework would."""
-
-    async def handle(request: Request) -> Response:
-        url = "https://api.openai.com/" + request.path_params["path"]
-        if request.url.query:
-            url += "?" + request.url.query
-        headers = [(k, v) for k, v in request.headers.items() if k not in ("host", "content-length")]
-        outgoing = httpx.Request(request.method, url, headers=headers, content=await request.body())
-        try:
-            answer = mock.router.handler(outgoing)
-        except respx.models.AllMockedAssertionError:
-            return PlainTextResponse("Not Found", status_code=404)
-        except Exception:  # the mock validates nothing: bad input raises inside it
-            return PlainTextResponse("Internal Server Error", status_code=500)
-        headers = {k: v for k, v in answer.headers.items() if k.lower() not in DROPPED}
-        return Response(answer.read(), status_code=answer.status_code, headers=headers)
-
-    methods = ["GET", "POST", "DELETE", "PUT", "PATCH"]
-    return Starlette(routes=[Route("/{path:path}", handle, methods=methods)])
-
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = Path(
+    os.environ.get("OPENAI_CONFORMANCE_OPENAI_RESPONSES_PYTHON")
+    or ROOT / ".ci/third-party/openai-responses/bin/python"
+)
+BRIDGE = Path(__file__).with_name("openai_responses_bridge.py")
+START_TIMEOUT = 60  # importing the mock (openai 2, pydantic models) takes a few seconds on a busy machine
 
 # What openai-responses 0.13.1 does differently from the API, each checked by hand against the mock
 # (curl through the bridge): (check, message pattern) of every violation a run may list.
@@ -105,19 +85,44 @@ IMPLEMENTED = (
 MISSING = ("createResponse", "listBatches")
 
 
+@pytest.fixture
+def bridge_url() -> Iterator[str]:
+    """The bridge on a free port of 127.0.0.1, in its own process: its mock draws ids from its own
+    `random` (served in this process, Hypothesis would reseed it for every example and ids would repeat)."""
+    port = free_port()
+    server = subprocess.Popen([str(PYTHON), str(BRIDGE), str(port)], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+            assert server.poll() is None, f"the openai-responses bridge exited with {server.returncode}"
+            assert time.monotonic() < deadline, f"the bridge did not listen within {START_TIMEOUT} s"
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.mark.skipif(
+    not PYTHON.exists(),
+    reason=f"needs openai-responses 0.13.1 in its own environment at {PYTHON} (.ci/run builds it; "
+    "or set OPENAI_CONFORMANCE_OPENAI_RESPONSES_PYTHON to a python that has it)",
+)
 def test_a_run_against_openai_responses_names_only_its_true_deviations(
-    serve, tmp_path: Path, monkeypatch, capsys
+    bridge_url: str, tmp_path: Path, monkeypatch, capsys
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-conformance-test")
     for name, seconds in (("INTERVAL", "0.05"), ("HEARTBEAT", "0.3"), ("STALL", "1")):
         monkeypatch.setenv(f"OPENAI_CONFORMANCE_POLL_{name}", seconds)
-    # The mock draws its ids from the global `random`, which Hypothesis reseeds for every example it
-    # runs in this process: served here, the mock would hand out the same ids again (a run and an
-    # assistant sharing one, a listRuns "out of order" because a new run overwrote an old one), which
-    # a mock in a process of its own never does. Its own generator keeps the ids unique.
-    monkeypatch.setattr(importlib.import_module("openai_responses._utils.faker"), "random", random.Random())
-    url = serve(bridge(openai_responses.OpenAIMock()))
-    args = ["run", "--target", url, "--include", ",".join([IMPLEMENTED, *MISSING]), "--max-examples", "1"]
+    args = [
+        "run",
+        "--target",
+        bridge_url,
+        "--include",
+        ",".join([IMPLEMENTED, *MISSING]),
+        "--max-examples",
+        "1",
+    ]
     code = main([*args, "--seed", "1", "--report-dir", str(tmp_path)])
     out = capsys.readouterr()
     assert code == 1 and "Traceback" not in out.out + out.err
