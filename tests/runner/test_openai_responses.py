@@ -93,7 +93,7 @@ def bridge_url() -> Iterator[str]:
     server = subprocess.Popen([str(PYTHON), str(BRIDGE), str(port)], stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + START_TIMEOUT
-        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+        while not _listening(port):
             assert server.poll() is None, f"the openai-responses bridge exited with {server.returncode}"
             assert time.monotonic() < deadline, f"the bridge did not listen within {START_TIMEOUT} s"
             time.sleep(0.2)
@@ -114,15 +114,8 @@ def test_a_run_against_openai_responses_names_only_its_true_deviations(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-conformance-test")
     for name, seconds in (("INTERVAL", "0.05"), ("HEARTBEAT", "0.3"), ("STALL", "1")):
         monkeypatch.setenv(f"OPENAI_CONFORMANCE_POLL_{name}", seconds)
-    args = [
-        "run",
-        "--target",
-        bridge_url,
-        "--include",
-        ",".join([IMPLEMENTED, *MISSING]),
-        "--max-examples",
-        "1",
-    ]
+    scope = ["--include", ",".join([IMPLEMENTED, *MISSING]), "--max-examples", "1"]
+    args = ["run", "--target", bridge_url, *scope]
     code = main([*args, "--seed", "1", "--report-dir", str(tmp_path)])
     out = capsys.readouterr()
     assert code == 1 and "Traceback" not in out.out + out.err
@@ -149,6 +142,11 @@ def test_a_run_against_openai_responses_names_only_its_true_deviations(
     assert out.err.count("later waits for a 'queued' thread.run are skipped") == 1
     scenario = {r["operation_id"]: r for r in results["operations"] if r["phase"] == "scenarios"}
     assert "'queued' too" in scenario["createThreadAndRun"]["reason"]
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _explained(check: str, message: str) -> bool:
