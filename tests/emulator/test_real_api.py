@@ -20,7 +20,8 @@ from tests.runner.support import read_results
 HEADERS = {"Authorization": "Bearer sk-test", "OpenAI-Beta": "assistants=v2"}
 # The operations whose answers show every deviation the emulator follows, with the phases that reach them.
 SUBSET = (
-    "Batch,Files,*VectorStore*,Embeddings,Responses,createChatCompletion,createRun,listRuns,listAssistants"
+    "Batch,Files,*VectorStore*,Embeddings,Responses,createChatCompletion,createRun,listRuns,listAssistants,"
+    "createFineTuningJob"
 )
 PHASES = "examples,positive,scenarios"
 
