@@ -8,9 +8,12 @@ The table is the one place that says where the real API differs from its spec; t
             is sent as null (a batch's timestamps of states not reached, a vector store's name)
   omitted   a field the entry names is left out (listFiles' cursors)
   constant  a field the entry names gets the entry's first value (`vector_store.file_batch`)
+  type      the same, for an entry that lists the values the API sends (a new fine-tuning job's
+            `"error": {}`)
 
 Only entries that describe today's API are applied: those with `recorded_before` describe older
-recordings. `type` and `limit` entries are a handler's behaviour (`follows`: base64 embeddings).
+recordings. A `type` entry without values and a `limit` entry are a handler's behaviour (`follows`:
+base64 embeddings).
 `Settings.spec_literal` (`--spec-literal`) turns all of it off: the emulator answers by the letter
 of the spec, which `--strict-spec` judges clean.
 """
@@ -27,7 +30,7 @@ from conformance.spec import Operation, Spec, schema_properties
 from conformance.spec.deviations import Deviation, table
 from conformance.sse import SSEParser
 
-REWRITTEN = ("null", "omitted", "constant")
+REWRITTEN = ("null", "omitted", "constant", "type")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 Visit = Callable[[str, dict[str, Any], dict[str, Any]], None]
 
@@ -96,7 +99,7 @@ def _apply(spec: Spec, applied: list[Deviation], schema: Any, body: Any, root: s
                     value[name] = None
                 elif deviation.kind == "omitted":
                     del value[name]
-                elif deviation.kind == "constant" and deviation.values:
+                elif deviation.kind in ("constant", "type") and deviation.values:
                     wanted = json.loads(deviation.values[0])
                     if value.get(name) != wanted:
                         value[name] = wanted
