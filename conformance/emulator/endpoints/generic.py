@@ -31,27 +31,21 @@ from conformance.emulator.items import input_items
 from conformance.emulator.registry import fallback, lookup
 from conformance.emulator.synth import success_schema, synthesizer
 from conformance.spec import Spec, schema_properties
+from conformance.spec.data import load_table
 
 _PARAM = re.compile(r"^\{([^}]+)\}$")
 
-# Id prefixes of the objects the generic handler creates, by the collection's last path segment.
+# Id prefixes of the objects the generic handler creates whose kind `spec/objects.yaml` does not list
+# (that table holds the real API's prefixes, which come first), by the collection's last path segment.
 PREFIXES = {
-    "evals": "eval_",
-    "runs": "evalrun_",
+    "containers": "cntr_",  # the spec leaves a container's `object` a plain string
+    "users": "user-",  # project and group members are organization users
     "output_items": "outputitem_",
-    "containers": "cntr_",
     "files": "cfile_",
-    "conversations": "conv_",
     "items": "msg_",
     "videos": "video_",
     "characters": "char_",
     "skills": "skill_",
-    "projects": "proj_",
-    "users": "user-",
-    "invites": "invite-",
-    "admin_api_keys": "key_",
-    "api_keys": "key_",
-    "service_accounts": "svc_acct_",
     "groups": "group_",
     "roles": "role_",
     "certificates": "cert_",
@@ -170,7 +164,18 @@ def _parent_key(shape: Shape, ctx: Context, params: dict[str, str] | None = None
     return "/".join(values.get(n, "") for n in names) or None
 
 
-def _prefix(collection: str) -> str:
+def _prefix(spec: Spec, collection: str) -> str:
+    return _memoised(spec, "prefix", collection, lambda: _prefix_uncached(spec, collection))
+
+
+def _prefix_uncached(spec: Spec, collection: str) -> str:
+    """The real API's prefix for the kind of object the collection holds, else the emulator's own."""
+    schema = _retrieve_schema(spec, collection)
+    obj = synthesizer(spec).merge(schema_properties(spec.document, schema).get("object")) if schema else None
+    kinds = [obj["const"]] if isinstance(obj, dict) and "const" in obj else (obj or {}).get("enum") or []
+    known = load_table("objects.yaml").get("id_prefixes") or {}
+    if len(kinds) == 1 and kinds[0] in known:
+        return known[kinds[0]]
     segment = collection.rstrip("/").rsplit("/", 1)[-1]
     return PREFIXES.get(segment, segment.rstrip("s") + "_")
 
@@ -276,7 +281,7 @@ def _create_children(ctx: Context, shape: Shape, key: str, body: dict[str, Any])
         for position, entry in enumerate(entries):
             if not isinstance(entry, dict):
                 continue
-            child_key = ctx.new_id(_prefix(child))
+            child_key = ctx.new_id(_prefix(ctx.spec, child))
             hints = {**params, **entry, "id": child_key, "created_at": ctx.now()}
             obj = synthesizer(ctx.spec).value(schema, hints, seed=f"{child_key}:{position}", now=ctx.now())
             _save(ctx, child_shape, child_key, obj, params)
@@ -470,7 +475,7 @@ def _new_key(ctx: Context, shape: Shape, body: dict[str, Any]) -> str:
         return given
     if not param.endswith("id"):  # e.g. skill `{version}`: numbered
         return str(ctx.store.count(kind_of(shape.collection or ""), _parent_key(shape, ctx)) + 1)
-    return ctx.new_id(_prefix(shape.collection or ""))
+    return ctx.new_id(_prefix(ctx.spec, shape.collection or ""))
 
 
 def _find(ctx: Context, shape: Shape) -> dict[str, Any]:
@@ -596,7 +601,7 @@ def _seed(ctx: Context, shape: Shape, parent: str | None) -> None:
         return
     ctx.store.put("generic:seeded", {"id": marker})
     for number in range(SEEDS):
-        key = _prefix(shape.collection or "") + _digest(marker, str(number))
+        key = _prefix(ctx.spec, shape.collection or "") + _digest(marker, str(number))
         extra = {
             "name": f"Seeded {_noun(shape.collection or '')} {number + 1}",
             "email": f"user{number + 1}@example.com",
