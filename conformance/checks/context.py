@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
 from urllib.parse import parse_qsl
 
 from conformance.checks.model import CheckConfig
 from conformance.exchange import Exchange
 from conformance.spec import Operation, Spec, Validators
-from conformance.spec.data import load_table
-
-
-@cache
-def table(name: str) -> dict[str, Any]:
-    """A contract table shipped in the `spec` data package, e.g. `error_types.yaml`."""
-    return load_table(name)
 
 
 @dataclass

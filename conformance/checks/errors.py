@@ -6,10 +6,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from conformance.checks.context import Context, table
+from conformance.checks.context import Context
 from conformance.checks.model import Finding, check, excerpt
 from conformance.exchange import Exchange
 from conformance.spec import schema_properties
+from conformance.spec.data import load_table
 
 ENVELOPE = '{"error": {"message": str, "type": str, "param": str|null, "code": str|null}}'
 
@@ -73,7 +74,7 @@ def names_a_sent_id(ctx: Context, exchange: Exchange, error: dict[str, Any]) -> 
 
 
 def allowed_types(status: int) -> list[str] | None:
-    statuses = table("error_types.yaml").get("statuses") or {}
+    statuses = load_table("error_types.yaml").get("statuses") or {}
     return statuses.get(str(status)) or statuses.get(f"{str(status)[0]}XX")
 
 

@@ -6,11 +6,12 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from conformance.checks.context import Context, table
+from conformance.checks.context import Context
 from conformance.checks.model import Finding, check, excerpt
 from conformance.checks.validation import errors_of
 from conformance.exchange import Exchange
 from conformance.spec import Operation, ResponseSpec
+from conformance.spec.data import load_table
 
 SSE = "text/event-stream"
 JSON_TYPES = ("application/json",)
@@ -65,7 +66,7 @@ def plain_text_format(op: Operation, exchange: Exchange) -> bool:
 def streams_per_table(operation_id: str) -> bool:
     """Operations that stream on `stream: true` although the spec declares no text/event-stream
     (createRun, createThreadAndRun, submitToolOuputsToRun): spec/streams.yaml lists them."""
-    kinds = (table("streams.yaml").get("kinds") or {}).values()
+    kinds = (load_table("streams.yaml").get("kinds") or {}).values()
     return any(operation_id in kind.get("operations", ()) for kind in kinds)
 
 

@@ -7,10 +7,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from conformance.checks.context import Context, table
+from conformance.checks.context import Context
 from conformance.checks.model import Finding, check, excerpt
 from conformance.exchange import Exchange
 from conformance.spec import Operation, schema_properties
+from conformance.spec.data import load_table
 
 USAGE_SUMS = (
     ("total_tokens", ("prompt_tokens", "completion_tokens")),
@@ -88,7 +89,7 @@ def _deleted(
     target = list(params.values())[-1] if params else exchange.request.path.rstrip("/").rsplit("/", 1)[-1]
     if "id" in body and body["id"] != target:
         yield Finding("a delete answers the id it deleted", expected=target, got=body["id"], path="$.id")
-    exceptions = table("objects.yaml").get("delete_object_exceptions") or {}
+    exceptions = load_table("objects.yaml").get("delete_object_exceptions") or {}
     kind = body.get("object")
     if object_declared:
         return
@@ -102,7 +103,7 @@ def _deleted(
 
 
 def _id_prefix(obj: dict[str, Any], where: str) -> Iterator[Finding]:
-    prefixes = table("objects.yaml").get("id_prefixes") or {}
+    prefixes = load_table("objects.yaml").get("id_prefixes") or {}
     kind, value = obj.get("object"), obj.get("id")
     prefix = prefixes.get(kind) if isinstance(kind, str) else None
     if prefix and isinstance(value, str) and not value.startswith(prefix):
@@ -116,7 +117,7 @@ def _id_prefix(obj: dict[str, Any], where: str) -> Iterator[Finding]:
 
 
 def _timestamps(ctx: Context, obj: dict[str, Any], where: str) -> Iterator[Finding]:
-    data = table("objects.yaml")
+    data = load_table("objects.yaml")
     earliest = float(data.get("earliest_timestamp", 0))
     latest = time.time() + ctx.config.max_timestamp_skew
     for name in data.get("timestamp_fields") or ():

@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.checks.context import Context, table
+from conformance.checks.context import Context
 from conformance.checks.http import is_stream
 from conformance.checks.model import Finding, check, excerpt
 from conformance.checks.validation import errors_of
 from conformance.exchange import Exchange, SSEEvent
+from conformance.spec.data import load_table
 from conformance.sse import is_terminator, parse_events
 
 MAX_FINDINGS = 25  # per stream: one broken emitter should not bury a report
@@ -43,7 +44,7 @@ class StreamKind:
 
 
 def stream_kind(operation_id: str | None) -> StreamKind | None:
-    for name, data in (table("streams.yaml").get("kinds") or {}).items():
+    for name, data in (load_table("streams.yaml").get("kinds") or {}).items():
         if operation_id in data.get("operations", ()):
             fields = {k: v for k, v in data.items() if k != "operations"}
             fields["last"] = tuple(fields.get("last") or ())

@@ -33,6 +33,7 @@ from conformance.runner import stops
 from conformance.runner.config import PYTEST_PREFIX, RunConfig, add_options, resolve
 from conformance.runner.scenarios import registered
 from conformance.runner.verdict import conclude, run_baseline, run_profile
+from conformance.spec import Operation, Spec
 
 DEST = "conformance_"  # prefix of the plugin's option destinations on pytest's namespace
 SHOW = DEST + "show_progress__"
@@ -448,6 +449,16 @@ def _conclude(results: RunResults, plugin: Plugin) -> int:
         raise pytest.UsageError(str(exc)) from None
 
 
+def _item_target(spec: Spec, function_name: str, param: Any) -> tuple[Phase, Operation] | None:
+    """The (phase, operation) a suite item judges, from its test function and its `operation_id`
+    parameter (a scenario's name for the scenarios test); None for other items."""
+    phase = PHASE_TESTS.get(function_name)
+    if phase == "scenarios":
+        param = registered().get(param, (None, None))[0]
+    op = spec.by_id.get(param) if isinstance(param, str) else None
+    return None if phase is None or op is None else (phase, op)
+
+
 def _add_broken(results: RunResults, plugin: Plugin) -> None:
     """Suite items whose set-up failed (a bug in the suite, say): outcome "error" with the reason, so the
     run cannot pass on operations it never judged."""
@@ -457,12 +468,10 @@ def _add_broken(results: RunResults, plugin: Plugin) -> None:
     done = {(r.operation_id, r.phase) for r in results.operations}
     for nodeid, reason in plugin.broken.items():
         function, _, param = nodeid.rpartition("::")[2].partition("[")
-        phase, op_id = PHASE_TESTS.get(function), param.rstrip("]")
-        if phase == "scenarios":
-            op_id = registered().get(op_id, (None, None))[0] or ""
-        op = spec.by_id.get(op_id)
-        if phase is None or op is None or (op.id, phase) in done:
+        target = _item_target(spec, function, param.rstrip("]"))
+        if target is None or (target[1].id, target[0]) in done:
             continue
+        phase, op = target
         results.add(
             OperationResult.for_operation(op, phase, outcome="error", reason=f"set-up failed: {reason}")
         )
@@ -478,19 +487,12 @@ def _add_unrun(results: RunResults, session: pytest.Session, plugin: Plugin) -> 
     for item in session.items:
         callspec = getattr(item, "callspec", None)
         function = getattr(item, "function", None)
-        if (
-            callspec is None
-            or function is None
-            or not _is_suite(function)
-            or function.__name__ not in PHASE_TESTS
-        ):
+        if callspec is None or function is None or not _is_suite(function):
             continue
-        phase, op_id = PHASE_TESTS[function.__name__], callspec.params.get("operation_id")
-        if phase == "scenarios":
-            op_id = registered().get(op_id, (None, None))[0]
-        op = spec.by_id.get(op_id) if isinstance(op_id, str) else None
-        if op is None or (op.id, phase) in done:
+        target = _item_target(spec, function.__name__, callspec.params.get("operation_id"))
+        if target is None or (target[1].id, target[0]) in done:
             continue
+        phase, op = target
         reason = (
             f"not run: {session.shouldstop}" if session.shouldstop else "not run (the run was interrupted)"
         )

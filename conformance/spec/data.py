@@ -7,6 +7,7 @@ top-level `spec` package is ever importable.
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import Any
@@ -21,9 +22,11 @@ def data_file(*parts: str) -> Traversable:
     return files("conformance").joinpath("data", *parts)
 
 
+@cache
 def load_table(*parts: str) -> Any:
-    """A packaged YAML table, parsed (an empty file reads as {}); a broken one is a `DataError`, so a
-    run never goes on without it (every finding it would explain would pass unjudged)."""
+    """A packaged YAML table, parsed once per process (an empty file reads as {}; callers only read
+    it); a broken one is a `DataError`, so a run never goes on without it (every finding it would
+    explain would pass unjudged)."""
     name = "spec/" + "/".join(parts)
     try:
         return yaml.safe_load(data_file(*parts).read_text(encoding="utf-8")) or {}

@@ -28,9 +28,11 @@ def tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setattr(data, "data_file", lambda *parts: copy.joinpath(*parts))
     spec_module.check_tables.cache_clear()
     deviations.table.cache_clear()
+    data.load_table.cache_clear()
     yield copy
     spec_module.check_tables.cache_clear()
     deviations.table.cache_clear()
+    data.load_table.cache_clear()
 
 
 def test_a_deviations_table_that_does_not_parse_is_one_line_and_exit_2(
@@ -57,6 +59,7 @@ def test_a_deviation_without_a_field_names_the_entry(tables: Path, tmp_path, cap
     path = tables / "deviations.yaml"
     first = deviations.table.__wrapped__()[0].id
     path.write_text(path.read_text(encoding="utf-8").replace("  real_api:", "  said:", 1), encoding="utf-8")
+    data.load_table.cache_clear()  # read above, before the edit
     assert main([*RUN, "--report-dir", str(tmp_path)]) == EXIT_USAGE
     assert f"spec/deviations.yaml, entry 1 ({first}): lacks 'real_api'" in capsys.readouterr().err
 
