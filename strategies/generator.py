@@ -257,12 +257,12 @@ class Generator:
         content = None
         if media_type in FORM_TYPES and isinstance(body, dict):
             body, request_files = _split_files(op, body)
-            # A form cannot carry null, an empty list, or a field name with line breaks, quotes or lone
-            # surrogates: such a field is simply not sent, so judge the request without it.
+            # A form cannot carry null, an empty list, or a field name outside `FORM_NAME_CHARACTERS`:
+            # such a field is simply not sent, so judge the request without it.
             body = {
                 name: value
                 for name, value in body.items()
-                if value is not None and value != [] and _form_name(name)
+                if value is not None and value != [] and form_name(name)
             }
         elif is_json(media_type or ""):
             body = _plain(body)
@@ -284,15 +284,20 @@ class Generator:
         )
 
 
-def _form_name(name: str) -> bool:
-    """Whether a form field name survives multipart and urlencoded encoding unchanged."""
-    if any(c in name for c in '\r\n"\x00'):
-        return False
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate
-        return False
-    return True
+# A form field name goes in the quoted `name` parameter of a part's Content-Disposition (RFC 7578 §4.2;
+# RFC 2183 / RFC 2045 quoted-string): US-ASCII (§5.1: part headers are 7-bit, non-ASCII names have no
+# agreed encoding), no control characters (CR/LF end the header) and no `"` or `\` (they need quoting;
+# httpx and the WHATWG encoding percent-encode `"`), so no `%` either: a receiver cannot tell it from
+# that encoding. Legal in a quoted-string but split on by parsers that read the header naively (Prism
+# 5's parse-multipart-data throws on a `;`, cuts the name at a `=`): `;` and `=`. No `[` or `]`: the
+# SDK's `name[]` marks an array, and receivers in the qs/PHP/Rails style read `a[b]` as nesting. A space
+# only inside the name (parsers trim).
+FORM_NAME_CHARACTERS = frozenset(chr(c) for c in range(0x20, 0x7F)) - frozenset('"\\%;=[]')
+
+
+def form_name(name: str) -> bool:
+    """Whether `name` can be sent as a form field name that every receiver reads back unchanged."""
+    return bool(name) and name == name.strip(" ") and set(name) <= FORM_NAME_CHARACTERS
 
 
 def _plain(value: Any) -> Any:
