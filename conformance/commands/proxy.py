@@ -128,6 +128,7 @@ def bind(host: str, port: int) -> socket.socket:
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
+        sock.listen(2048)  # before "listening on" is printed: clients that connect then wait, not fail
     except OSError as exc:
         raise ConformanceError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     return sock
