@@ -77,6 +77,7 @@ EMULATOR_PORT = 8080
 EMULATOR_BASE_URL = f"http://127.0.0.1:{EMULATOR_PORT}/v1"
 # Every skip reason a real-account target causes says so (runner.selection); the reports group them.
 REAL_ACCOUNT = "on a real-account target"
+STOPPED = "run stopped: "  # the reason of every result the stop cut short or left out, then why
 
 
 def now() -> str:
@@ -223,6 +224,17 @@ class RunResults:
 
     def violations(self) -> list[ViolationRecord]:
         return [v for op in self.operations for v in op.violations]
+
+    def stop_reason(self) -> str | None:
+        """Why the run stopped before its end (request budget spent, target gone), if it did."""
+        return next(
+            (
+                op.reason.removeprefix(STOPPED)
+                for op in self.operations
+                if (op.reason or "").startswith(STOPPED)
+            ),
+            None,
+        )
 
     def left_out(self) -> dict[str, int]:
         """Operation × phase results a real-account target skipped, counted per reason."""

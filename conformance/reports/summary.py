@@ -31,6 +31,7 @@ def render(results: RunResults) -> str:
         "",
         f"Target kind: {results.kind_line()}",
         "",
+        *([f"**The run stopped: {stop}.**", ""] if (stop := results.stop_reason()) is not None else []),
         *(
             [f"**Partial merge: shards {', '.join(results.missing_shards)} missing.**", ""]
             if results.missing_shards

@@ -24,7 +24,7 @@ from conformance.checks.signature import Signature
 from conformance.errors import BudgetSpent, ConformanceError, TargetUnreachable
 from conformance.exchange import Exchange, Request, Response
 from conformance.kinds import Phase as RunPhase
-from conformance.results import Auth, OperationResult, RunResults, new_run_id
+from conformance.results import STOPPED, Auth, OperationResult, RunResults, new_run_id
 from conformance.runner import auth
 from conformance.runner.config import RunConfig
 from conformance.runner.fixed import with_fixed
@@ -118,6 +118,8 @@ class Session:
         self.database = database
         self.shrink = shrink
         self.stopped: ConformanceError | None = None
+        # transport findings since the target last answered: folded into the stop if it goes away
+        self._unanswered: list[tuple[PhaseState, Violation]] = []
         self.check_config = relaxed_check_config(
             self.profile, CheckConfig(strict_spec=config.strict_spec, skip_checks=tuple(config.skip_check))
         )
@@ -188,12 +190,17 @@ class Session:
             raise
         except StopRun as exc:
             self.stopped = exc
+            if isinstance(exc, TargetUnreachable):
+                self._fold_unanswered()
             raise _Stop() from None
         except TransportFailure as exc:
             if phase is not None:
                 phase.transport_errors.append(str(exc))
-                self._add(phase, transport_violation(request, f"{request.describe()}: {exc}"))
+                violation = transport_violation(request, f"{request.describe()}: {exc}")
+                self._add(phase, violation)
+                self._unanswered.append((phase, violation))
             return None
+        self._unanswered.clear()
         exchange = Exchange(request, response)
         missing = operation is not None and self.routes.missing(exchange, operation, self.resources)
         if phase is not None:
@@ -201,6 +208,19 @@ class Session:
         created = self.resources.record(exchange, operation)
         _record_state(self.state, exchange, operation, created)
         return exchange
+
+    def _fold_unanswered(self) -> None:
+        """The target went away: what it left unanswered since its last answer is that one cause (the
+        stop names the first), not a transport finding each, in this phase or the ones before."""
+        for phase, violation in self._unanswered:
+            phase.violations = [v for v in phase.violations if v is not violation]
+            result = phase.result
+            if any(r is result for r in self.results.operations):  # settled already
+                signature = list(violation.signature())
+                result.violations = [r for r in result.violations if r.get("signature") != signature]
+                result.settle()
+            result.reason = result.reason or f"{STOPPED}{self.stopped}"
+        self._unanswered.clear()
 
     def prepare(self, request: Request, operation: Operation) -> Request:
         """Bind the path to objects the run created, tag what it creates, clamp generations."""
@@ -260,7 +280,7 @@ class Session:
         elif selected.skip:
             result.outcome, result.reason = "skipped", selected.skip
         elif self.stopped is not None:
-            result.outcome, result.reason = "skipped", f"run stopped: {self.stopped}"
+            result.outcome, result.reason = "skipped", f"{STOPPED}{self.stopped}"
         else:
             started = time.perf_counter()
             try:
@@ -268,8 +288,9 @@ class Session:
                     scenario(self, phase)
                 else:
                     getattr(self, f"_phase_{phase_name}")(operation, phase)
-            except _Stop:
-                pass
+            except _Stop:  # the phase the run stopped in says why (budget spent, target gone)
+                if self.stopped is not None:
+                    result.reason = result.reason or f"{STOPPED}{self.stopped}"
             except ConformanceError as exc:
                 result.outcome, result.reason = "error", str(exc)
             except Exception as exc:  # a bug in a strategy or check: report it, keep the run going
@@ -302,7 +323,7 @@ class Session:
                 Auth(self.config.auth_header, self.config.api_key_env),
             )
         if self.stopped is not None and not phase.sent and not result.violations:
-            result.outcome, result.reason = "skipped", f"run stopped: {self.stopped}"
+            result.outcome, result.reason = "skipped", f"{STOPPED}{self.stopped}"
         elif not phase.sent and not result.violations and result.outcome == "passed":
             result.outcome = "skipped"
             result.reason = result.reason or (phase.not_sent[0] if phase.not_sent else "no request to send")

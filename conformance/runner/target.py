@@ -40,6 +40,9 @@ EMULATOR_BASE_URL = "http://emulator.invalid/v1"  # in-process: the host is neve
 EMULATOR_KEY = "sk-conformance-emulator"
 ASSISTANTS_PREFIXES = ("/assistants", "/threads")
 SSE = "text/event-stream"
+# A refused connection is tried again after these pauses (s) before the target counts as unreachable:
+# a server that is restarting or whose backlog is full gets ~2 s, one that is gone stops the run.
+CONNECT_RETRY_DELAYS = (0.25, 0.5, 1.0)
 
 
 class TransportFailure(Exception):
@@ -312,7 +315,8 @@ class Target:
         self.spec = spec
         self.requests_sent = 0
         self.budget = config.request_budget
-        self.connect_failures = 0
+        # what went unanswered since the last complete response: the stop names the first of these
+        self.unanswered: list[str] = []
         if config.emulator_fault and not config.is_emulator:
             raise ConformanceError("--emulator-fault needs --target emulator or emulator-http")
         if config.spec_literal and not config.is_emulator:
@@ -463,12 +467,39 @@ class Target:
         return self._client.build_request(request.method, request.path, headers=headers, **kwargs)
 
     async def _attempt(self, request: Request, operation: Operation | None) -> Response:
-        started = time.perf_counter()
-        total = self.config.timeout
+        """One request; a connection the target refuses is tried again at once (nothing was sent),
+        and a target that still refuses it is unreachable: the run stops there, naming the first
+        request it left unanswered since its last complete answer (the likeliest cause)."""
         try:
             http_request = self.build(request, operation)
         except (httpx.InvalidURL, UnicodeEncodeError, ValueError) as exc:
             raise TransportFailure(f"cannot build {request.describe()}: {exc}") from None
+        for delay in (*CONNECT_RETRY_DELAYS, None):
+            try:
+                response = await self._receive(http_request)
+            except httpx.ConnectError as exc:
+                if delay is None:
+                    raise TargetUnreachable(self._unreachable(exc)) from None
+                await asyncio.sleep(delay)
+                http_request = self.build(request, operation)  # a fresh body stream for the retry
+            except TransportFailure as exc:
+                named = f" ({request.operation_id})" if request.operation_id else ""
+                self.unanswered.append(f"{request.describe()}{named} went unanswered: {exc}")
+                raise
+            else:
+                self.unanswered.clear()
+                return response
+        raise AssertionError("unreachable")
+
+    def _unreachable(self, exc: httpx.ConnectError) -> str:
+        message = f"target {self.name} is unreachable: {exc or type(exc).__name__}"
+        if self.unanswered:
+            message += f" (after {self.unanswered[0]})"
+        return message
+
+    async def _receive(self, http_request: httpx.Request) -> Response:
+        started = time.perf_counter()
+        total = self.config.timeout
         try:
             async with asyncio.timeout(total):
                 response = await self._client.send(http_request, stream=True)
@@ -485,16 +516,12 @@ class Target:
                 await response.aclose()
         except TimeoutError:
             raise TransportFailure(f"no response within {total:g} s") from None
-        except httpx.ConnectError as exc:
-            self.connect_failures += 1
-            if self.connect_failures >= 3:
-                raise TargetUnreachable(f"target {self.name} is unreachable: {exc}") from None
-            raise TransportFailure(f"connection failed: {exc or type(exc).__name__}") from None
+        except httpx.ConnectError:
+            raise
         except httpx.TimeoutException:
             raise TransportFailure(f"no response within {total:g} s") from None
         except httpx.HTTPError as exc:
             raise TransportFailure(f"{type(exc).__name__}: {exc}") from None
-        self.connect_failures = 0
         headers: dict[str, str] = {}
         for name, value in response.headers.multi_items():
             name = name.lower()
