@@ -397,6 +397,9 @@ def _headers(request: dict[str, Any], auth: Auth) -> tuple[dict[str, str], dict[
             plain[name] = str(value)
     if not any(k.lower() == auth.header.lower() for k in secret):
         secret = {auth.header: auth.credential(), **secret}
+    media = request.get("media_type")
+    if "content" in request and media and not any(k.lower() == "content-type" for k in plain):
+        plain["Content-Type"] = str(media)  # raw bytes go with the type the run sent (curl says urlencoded)
     return plain, secret
 
 

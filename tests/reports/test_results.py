@@ -195,3 +195,27 @@ def test_multipart_reproduction_sends_the_file(recorder):
     (got,) = seen
     assert got["headers"]["content-type"].startswith("multipart/form-data; boundary=")
     assert b'name="purpose"' in got["body"] and b'filename="train.jsonl"' in got["body"]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+@pytest.mark.parametrize("tool", ["curl", "python"])
+def test_raw_body_reproduction_keeps_the_content_type_it_was_sent_with(recorder, tool):
+    """The negative `content-type` mutation sends JSON bytes as text/plain: curl's `--data-binary` alone
+    would say application/x-www-form-urlencoded and the target answers something else."""
+    base, seen = recorder
+    request = {
+        "method": "POST",
+        "path": "/embeddings",
+        "media_type": "text/plain",
+        "headers": {"Authorization": f"Bearer {PLANTED_KEY}"},
+        "content": '{"model": "text-embedding-3-small", "input": "hi"}',
+        "mode": "negative",
+        "breaks": "content-type",
+    }
+    made = reproduction(request, base)[tool]
+    command = ["sh", "-c", made] if tool == "curl" else [sys.executable, "-c", made]
+    done = subprocess.run(command, env=_replay_env(), capture_output=True, timeout=30)
+    assert done.returncode == 0, done.stderr.decode()
+    (got,) = seen
+    assert got["headers"]["content-type"] == "text/plain"
+    assert got["body"] == request["content"].encode()
