@@ -227,14 +227,10 @@ class RunResults:
 
     def stop_reason(self) -> str | None:
         """Why the run stopped before its end (request budget spent, target gone), if it did."""
-        return next(
-            (
-                op.reason.removeprefix(STOPPED)
-                for op in self.operations
-                if (op.reason or "").startswith(STOPPED)
-            ),
-            None,
-        )
+        for op in self.operations:
+            if op.reason and op.reason.startswith(STOPPED):
+                return op.reason.removeprefix(STOPPED)
+        return None
 
     def left_out(self) -> dict[str, int]:
         """Operation × phase results a real-account target skipped, counted per reason."""
